@@ -1,0 +1,29 @@
+# The two set-up commands of the README, and helpers. Each target installs what is missing first
+# (idempotent: a second run skips the install in a second or two), so each works on its own on a
+# fresh Debian 12 machine with the Rust toolchain (as root).
+
+APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libhdf5-dev hdf5-tools pkg-config
+CONFIG ?= configs/verification/pfhub_1a.toml
+
+.PHONY: run test bench deps
+
+## Install what is missing, build, and run the main job (outputs/<run-name>/).
+run: deps
+	cargo run --release -- run $(CONFIG)
+
+## Install what is missing and run the whole test suite.
+test: deps
+	cargo test --release
+
+## CPU benchmark against the NumPy/SciPy peer (docs/benchmarks.md).
+bench: deps
+	python3 -c "import numpy, scipy" 2>/dev/null || pip install -q numpy scipy
+	cargo run --release -- bench
+
+deps:
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust >= 1.88 (rustup.rs), then rerun" >&2; exit 1; }
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
+		echo "installing $(APT_PACKAGES)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(APT_PACKAGES) >/dev/null; }

@@ -1,0 +1,154 @@
+//! The semi-implicit Fourier-spectral Cahn–Hilliard step with variable mobility
+//! (Zhu, Chen, Shen & Tikare 1999; model.md §6), CPU kernels.
+//!
+//! In model units `∂c/∂t = ∇·(m(c) ∇μ)`. The flux `m ∇μ` is formed in real space, its
+//! divergence in Fourier space, and the stiff linear part `L(k) = A m_max (κ k⁴ + S k²)` is
+//! taken implicitly:
+//! `ĉ⁺ = (ĉ + dt ik·(m∇μ)^ + dt L ĉ) / (1 + dt L)`.
+//! The k = 0 mode is never changed, so the amount of ions is conserved to round-off.
+
+use rayon::prelude::*;
+use rustfft::num_complex::Complex64;
+
+use super::fft::Spectrum;
+use crate::grid::Grid;
+use crate::problem::Mobility;
+
+/// Wavenumbers along each axis in spectrum order, full (`k`) and for first derivatives (`kd`,
+/// Nyquist zeroed).
+pub struct Wavenumbers {
+    pub k: [Vec<f64>; 3],
+    pub kd: [Vec<f64>; 3],
+}
+
+impl Wavenumbers {
+    pub fn new(grid: &Grid, spectrum: &Spectrum) -> Self {
+        let count = [spectrum.nxh, grid.n[1], grid.n[2]];
+        let k = [0, 1, 2].map(|a| (0..count[a]).map(|i| grid.wavenumber(a, i)).collect());
+        let kd = [0, 1, 2].map(|a| {
+            (0..count[a])
+                .map(|i| grid.derivative_wavenumber(a, i))
+                .collect()
+        });
+        Wavenumbers { k, kd }
+    }
+
+    /// |k|² of mode (kx, ky, kz).
+    #[inline]
+    pub fn k2(&self, kx: usize, ky: usize, kz: usize) -> f64 {
+        self.k[0][kx].powi(2) + self.k[1][ky].powi(2) + self.k[2][kz].powi(2)
+    }
+}
+
+/// Runs `f(kx, ky, kz, value)` over every mode of a half spectrum, in parallel over kx planes.
+pub fn for_each_mode(
+    spectrum: &Spectrum,
+    data: &mut [Complex64],
+    f: impl Fn(usize, usize, usize, &mut Complex64) + Sync,
+) {
+    let [_, ny, nz] = spectrum.n;
+    data.par_chunks_mut(ny * nz)
+        .enumerate()
+        .for_each(|(kx, plane)| {
+            for ky in 0..ny {
+                for kz in 0..nz {
+                    f(kx, ky, kz, &mut plane[ky * nz + kz]);
+                }
+            }
+        });
+}
+
+/// `out = −|k|² c_hat`: the spectral Laplacian.
+pub fn laplacian(spectrum: &Spectrum, k: &Wavenumbers, c_hat: &[Complex64], out: &mut [Complex64]) {
+    out.copy_from_slice(c_hat);
+    for_each_mode(spectrum, out, |kx, ky, kz, v| *v *= -k.k2(kx, ky, kz));
+}
+
+/// `out = i k_axis mu_hat`: one component of the gradient.
+pub fn gradient_component(
+    spectrum: &Spectrum,
+    k: &Wavenumbers,
+    axis: usize,
+    mu_hat: &[Complex64],
+    out: &mut [Complex64],
+) {
+    out.copy_from_slice(mu_hat);
+    for_each_mode(spectrum, out, |kx, ky, kz, v| {
+        let ka = k.kd[axis][[kx, ky, kz][axis]];
+        *v = Complex64::new(-ka * v.im, ka * v.re);
+    });
+}
+
+/// `g ← m(c) g`: the flux component in real space.
+pub fn mobility_flux(c: &[f64], g: &mut [f64], mobility: Mobility) {
+    g.par_iter_mut()
+        .zip(c.par_iter())
+        .for_each(|(g, &c)| *g *= mobility.at(c));
+}
+
+/// `div_hat += i k_axis flux_hat` (or `=` when `first`).
+pub fn accumulate_divergence(
+    spectrum: &Spectrum,
+    k: &Wavenumbers,
+    axis: usize,
+    flux_hat: &[Complex64],
+    div_hat: &mut [Complex64],
+    first: bool,
+) {
+    let [_, ny, nz] = spectrum.n;
+    div_hat
+        .par_chunks_mut(ny * nz)
+        .zip(flux_hat.par_chunks(ny * nz))
+        .enumerate()
+        .for_each(|(kx, (d, f))| {
+            for ky in 0..ny {
+                for kz in 0..nz {
+                    let i = ky * nz + kz;
+                    let ka = k.kd[axis][[kx, ky, kz][axis]];
+                    let term = Complex64::new(-ka * f[i].im, ka * f[i].re);
+                    d[i] = if first { term } else { d[i] + term };
+                }
+            }
+        });
+}
+
+/// The implicit update, in place on `c_hat`: `ĉ ← (ĉ + dt div + dt L ĉ) / (1 + dt L)`, with
+/// `L = stab (κ k⁴ + S k²)`, `stab = A m_max`.
+pub fn semi_implicit_update(
+    spectrum: &Spectrum,
+    k: &Wavenumbers,
+    c_hat: &mut [Complex64],
+    div_hat: &[Complex64],
+    dt: f64,
+    stab: f64,
+    kappa: f64,
+    s: f64,
+) {
+    let [_, ny, nz] = spectrum.n;
+    c_hat
+        .par_chunks_mut(ny * nz)
+        .zip(div_hat.par_chunks(ny * nz))
+        .enumerate()
+        .for_each(|(kx, (c, d))| {
+            for ky in 0..ny {
+                for kz in 0..nz {
+                    let i = ky * nz + kz;
+                    let k2 = k.k2(kx, ky, kz);
+                    let l = stab * (kappa * k2 * k2 + s * k2);
+                    c[i] = (c[i] * (1.0 + dt * l) + d[i] * dt) / (1.0 + dt * l);
+                }
+            }
+        });
+}
+
+/// `c ← c_new`, returning (max |Δc|, non-finite count).
+pub fn commit(c: &mut [f64], c_new: &[f64]) -> (f64, u64) {
+    c.par_iter_mut()
+        .zip(c_new.par_iter())
+        .map(|(c, &n)| {
+            let d = (n - *c).abs();
+            *c = n;
+            if n.is_finite() { (d, 0) } else { (0.0, 1) }
+        })
+        .reduce(|| (0.0, 0), |a, b| (a.0.max(b.0), a.1 + b.1))
+}

@@ -1,0 +1,109 @@
+//! The seam between the physics loop and the arithmetic: one trait, two backends.
+//!
+//! Nothing above this trait (simulation, writers, CLI) knows which backend it drives. A step is
+//! whole and the state stays inside the backend; full fields come back only through
+//! [`Backend::fields`], so a search for `fields(` finds every costly copy.
+
+pub mod cpu;
+
+use crate::error::{Error, Result};
+use crate::fields::{FieldName, Fields};
+use crate::problem::Problem;
+
+/// Which arithmetic runs the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// f64 reference: rustfft + rayon.
+    Cpu,
+    /// f32 WGSL compute through wgpu.
+    Gpu,
+}
+
+impl BackendKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "cpu",
+            BackendKind::Gpu => "gpu",
+        }
+    }
+
+    /// Floating-point precision of the fields.
+    pub fn precision(self) -> &'static str {
+        match self {
+            BackendKind::Cpu => "f64",
+            BackendKind::Gpu => "f32",
+        }
+    }
+}
+
+/// What the user asked for with `--backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BackendChoice {
+    /// A hardware GPU when there is one, else the CPU with a one-line notice.
+    #[default]
+    Auto,
+    /// The f64 CPU reference.
+    Cpu,
+    /// WGSL compute shaders through wgpu (software adapters included).
+    Gpu,
+}
+
+/// What one step reports back: cheap scalars only.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepReport {
+    /// Largest |c_new − c_old| over the grid (drives the adaptive dt).
+    pub max_dc: f64,
+    /// Voxels whose new c is NaN or infinite.
+    pub non_finite: u64,
+}
+
+/// The reductions the time series needs, in model units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observables {
+    pub mean_c: f64,
+    pub c_min: f64,
+    pub c_max: f64,
+    /// Σ c ΔV: the amount of ions, model units (conserved without current).
+    pub total_c: f64,
+    /// Σ f(c) ΔV.
+    pub energy_chemical: f64,
+    /// Σ κ/2 |∇c|² ΔV.
+    pub energy_gradient: f64,
+    /// Voxels where c is NaN or infinite.
+    pub non_finite: u64,
+}
+
+/// One backend computing the model.md §4/§6 step.
+pub trait Backend {
+    fn kind(&self) -> BackendKind;
+    /// One semi-implicit Cahn–Hilliard step of `dt` (model time).
+    fn step(&mut self, dt: f64) -> Result<StepReport>;
+    /// A few reductions: cheap on every backend.
+    fn observe(&mut self) -> Result<Observables>;
+    /// The only way full fields reach the host, as f64. Ask only for what you write.
+    fn fields(&mut self, names: &[FieldName]) -> Result<Fields>;
+}
+
+/// Builds the backend the user chose. Returns a one-line notice for the user when `auto` had
+/// to fall back to the CPU.
+pub fn select(
+    choice: BackendChoice,
+    problem: &Problem,
+) -> Result<(Box<dyn Backend>, Option<String>)> {
+    match choice {
+        BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend::new(problem)), None)),
+        BackendChoice::Auto => Ok((
+            Box::new(cpu::CpuBackend::new(problem)),
+            Some(
+                "note: running the f64 CPU backend: this version has no GPU backend yet (it is planned; \
+                 --backend cpu silences this line)"
+                    .to_string(),
+            ),
+        )),
+        BackendChoice::Gpu => Err(Error::BackendUnavailable {
+            requested: "gpu".into(),
+            reason: "this version of swellfield has no GPU backend yet".into(),
+            fix: "Use --backend cpu (or auto), which runs the f64 reference".into(),
+        }),
+    }
+}

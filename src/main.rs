@@ -1,0 +1,107 @@
+//! The `swellfield` command line: parse, call the library, print the error, exit non-zero.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use swellfield::backend::BackendChoice;
+use swellfield::{bench, check, config, simulation};
+
+#[derive(Parser)]
+#[command(
+    name = "swellfield",
+    version,
+    about = "Phase-field simulation of ion insertion in battery electrodes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one config; writes outputs/<run-name>/ (or --out).
+    Run {
+        /// The TOML config.
+        config: PathBuf,
+        /// Output folder for this run (default outputs/<run-name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// auto (GPU when there is one), cpu or gpu.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        /// Override a config value, e.g. --set time.end=100 (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
+        /// No progress bar or notices.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Validate a config and print what it derives (κ, Ω, interface width, stable dt).
+    Check {
+        config: PathBuf,
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Time the step against the peer implementations, in the same run.
+    Bench {
+        /// Folder of the peer scripts (numpy_chel.py).
+        #[arg(long, default_value_os_t = bench::default_peer_dir())]
+        peers: PathBuf,
+        /// Only the 2-D case (quick).
+        #[arg(long)]
+        quick: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> swellfield::Result<()> {
+    match cli.command {
+        Command::Run {
+            config,
+            out,
+            backend,
+            sets,
+            quiet,
+        } => {
+            let loaded = config::load(&config, &sets)?;
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("outputs").join(loaded.run_name()));
+            let summary = simulation::run(
+                &loaded,
+                &simulation::RunOptions {
+                    out_dir,
+                    backend,
+                    quiet,
+                },
+            )?;
+            println!("{summary}");
+        }
+        Command::Check { config, sets } => {
+            let loaded = config::load(&config, &sets)?;
+            print!("{}", check::report(&loaded)?);
+        }
+        Command::Bench { peers, quick } => {
+            let cases = if quick {
+                &bench::CH_CASES[..1]
+            } else {
+                &bench::CH_CASES[..]
+            };
+            eprintln!(
+                "timing the CPU backend and the NumPy peer ({} threads)...",
+                rayon::current_num_threads()
+            );
+            let rows = bench::run_cpu(&peers, cases)?;
+            print!("{}", bench::table(&rows));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! `snapshots.h5` in the Dedalus layout: 1-D `/time`, `/step`, `/dt` grown by one per write,
+//! `/fields/<name>` shaped (write, nz, ny, nx) with one chunk per write and a `units`
+//! attribute, and file attributes describing the run. The file is opened, extended, written and
+//! closed for every snapshot, so a crash later never damages what is already there.
+
+use std::path::{Path, PathBuf};
+
+use hdf5::types::VarLenUnicode;
+use ndarray::{Array3, s};
+
+use super::{OutputWriter, Row, StopReason};
+use crate::error::{Error, Result};
+use crate::fields::{FieldName, Fields};
+
+/// Static facts about the run stored as file attributes.
+#[derive(Debug, Clone)]
+pub struct RunAttributes {
+    pub version: String,
+    pub backend: String,
+    pub precision: String,
+    /// Voxel edges in `length_unit`.
+    pub spacing: [f64; 3],
+    pub length_unit: String,
+    pub time_unit: String,
+    /// The resolved config text.
+    pub config: String,
+}
+
+pub struct SnapshotWriter {
+    path: PathBuf,
+    n: [usize; 3],
+    fields: Vec<(FieldName, String)>,
+    writes: usize,
+}
+
+impl SnapshotWriter {
+    /// Creates `dir/snapshots.h5` with its attributes and empty, growable datasets for each of
+    /// `fields` (name and unit).
+    pub fn create(
+        dir: &Path,
+        n: [usize; 3],
+        fields: Vec<(FieldName, String)>,
+        attrs: &RunAttributes,
+    ) -> Result<Self> {
+        let path = dir.join("snapshots.h5");
+        let err = |e: hdf5::Error| Error::Write {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let file = hdf5::File::create(&path).map_err(err)?;
+        let text = |s: &str| s.parse::<VarLenUnicode>().unwrap_or_default();
+        for (name, value) in [
+            ("version", &attrs.version),
+            ("backend", &attrs.backend),
+            ("precision", &attrs.precision),
+            ("length_unit", &attrs.length_unit),
+            ("time_unit", &attrs.time_unit),
+            ("config", &attrs.config),
+            ("stop_reason", &"running".to_string()),
+        ] {
+            file.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create(name)
+                .and_then(|a| a.write_scalar(&text(value)))
+                .map_err(err)?;
+        }
+        file.new_attr_builder()
+            .with_data(&attrs.spacing)
+            .create("spacing")
+            .map_err(err)?;
+        let grid_n = n.map(|v| v as u64);
+        file.new_attr_builder()
+            .with_data(&grid_n)
+            .create("grid_n")
+            .map_err(err)?;
+        for name in ["time", "dt"] {
+            file.new_dataset::<f64>()
+                .chunk(64)
+                .shape(0..)
+                .create(name)
+                .map_err(err)?;
+        }
+        file.new_dataset::<u64>()
+            .chunk(64)
+            .shape(0..)
+            .create("step")
+            .map_err(err)?;
+        file.create_group("fields").map_err(err)?;
+        let [nx, ny, nz] = n;
+        for (field, unit) in &fields {
+            let ds = file
+                .new_dataset::<f64>()
+                .chunk((1, nz, ny, nx))
+                .shape((0.., nz, ny, nx))
+                .create(format!("fields/{}", field.as_str()).as_str())
+                .map_err(err)?;
+            ds.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create("units")
+                .and_then(|a| a.write_scalar(&text(unit)))
+                .map_err(err)?;
+        }
+        drop(file);
+        Ok(SnapshotWriter {
+            path,
+            n,
+            fields,
+            writes: 0,
+        })
+    }
+
+    fn hdf5_err(&self, e: hdf5::Error) -> Error {
+        Error::Write {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl OutputWriter for SnapshotWriter {
+    fn write(&mut self, row: &Row, fields: Option<&Fields>) -> Result<()> {
+        let Some(fields) = fields else { return Ok(()) };
+        let file = hdf5::File::open_rw(&self.path).map_err(|e| self.hdf5_err(e))?;
+        let k = self.writes;
+        let [nx, ny, nz] = self.n;
+        let append = |name: &str, v: f64| -> hdf5::Result<()> {
+            let ds = file.dataset(name)?;
+            ds.resize(k + 1)?;
+            ds.write_slice(&[v], s![k..k + 1])
+        };
+        append("time", row.time).map_err(|e| self.hdf5_err(e))?;
+        append("dt", row.dt).map_err(|e| self.hdf5_err(e))?;
+        file.dataset("step")
+            .and_then(|ds| {
+                ds.resize(k + 1)?;
+                ds.write_slice(&[row.step], s![k..k + 1])
+            })
+            .map_err(|e| self.hdf5_err(e))?;
+        for (name, _) in &self.fields {
+            let values = fields.get(*name).ok_or_else(|| Error::Write {
+                path: self.path.clone(),
+                message: format!("field {} was not fetched for the snapshot", name.as_str()),
+            })?;
+            let arr = Array3::from_shape_vec((nz, ny, nx), values.to_vec()).map_err(|e| {
+                Error::Write {
+                    path: self.path.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            file.dataset(&format!("fields/{}", name.as_str()))
+                .and_then(|ds| {
+                    ds.resize((k + 1, nz, ny, nx))?;
+                    ds.write_slice(&arr, s![k, .., .., ..])
+                })
+                .map_err(|e| self.hdf5_err(e))?;
+        }
+        file.close().map_err(|e| self.hdf5_err(e))?;
+        self.writes += 1;
+        Ok(())
+    }
+
+    fn finish(&mut self, reason: &StopReason) -> Result<()> {
+        let file = hdf5::File::open_rw(&self.path).map_err(|e| self.hdf5_err(e))?;
+        let text = reason
+            .to_string()
+            .parse::<VarLenUnicode>()
+            .unwrap_or_default();
+        file.attr("stop_reason")
+            .and_then(|a| a.write_scalar(&text))
+            .map_err(|e| self.hdf5_err(e))?;
+        file.close().map_err(|e| self.hdf5_err(e))
+    }
+}

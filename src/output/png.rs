@@ -1,0 +1,153 @@
+//! `images/<field>_<step>.png`: a colour map (viridis) of a field with a colour bar, the
+//! mid-plane z slice in 3-D, on a colour range fixed for the whole run.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::plot::ensure_font;
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+
+/// What to draw and how to label it.
+pub struct MapSpec<'a> {
+    pub title: &'a str,
+    /// Colour-bar label (the field and its unit).
+    pub label: &'a str,
+    /// Fixed colour range; values outside are clamped to the ends.
+    pub range: [f64; 2],
+    /// Box edge lengths in the config's length unit, and that unit's name.
+    pub lengths: [f64; 2],
+    pub length_unit: &'a str,
+}
+
+/// Writes the map of `field` (grid order, x fastest) to `path`.
+pub fn write_map(path: &Path, field: &[f64], grid: &Grid, spec: &MapSpec) -> Result<()> {
+    ensure_font();
+    let [nx, ny, nz] = grid.n;
+    let z = nz / 2;
+    // Integer upscaling keeps voxels square and sharp; at least ~400 px across.
+    let scale = (400 / nx.max(ny)).max(1);
+    let (map_w, map_h) = ((nx * scale) as u32, (ny * scale) as u32);
+    let (w, h) = (map_w + 250, map_h + 110);
+    let mut buf = vec![255u8; (w * h * 3) as usize];
+    let drawn =
+        (|| -> std::result::Result<(), Box<dyn std::error::Error>> {
+            let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+            root.fill(&WHITE)?;
+            let (left, right) = root.split_horizontally(map_w + 100);
+            let right = right.margin(0, 0, 0, 0);
+            let [lo, hi] = spec.range;
+            let [lx, ly] = spec.lengths;
+            let mut chart = ChartBuilder::on(&left)
+                .caption(spec.title, ("sans-serif", 20))
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d(0.0..lx, 0.0..ly)?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_desc(format!("x ({})", spec.length_unit))
+                .y_desc(format!("y ({})", spec.length_unit))
+                .label_style(("sans-serif", 13))
+                .x_labels(5)
+                .y_labels(5)
+                .x_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&|v| format!("{v:.3}"))
+                .draw()?;
+            let (dx, dy) = (lx / nx as f64, ly / ny as f64);
+            chart.draw_series((0..ny).flat_map(|y| (0..nx).map(move |x| (x, y))).map(
+                |(x, y)| {
+                    let v = field[grid.index(x, y, z)];
+                    let color = colour(v, lo, hi);
+                    Rectangle::new(
+                        [
+                            (x as f64 * dx, y as f64 * dy),
+                            ((x + 1) as f64 * dx, (y + 1) as f64 * dy),
+                        ],
+                        color.filled(),
+                    )
+                },
+            ))?;
+            let mut bar = ChartBuilder::on(&right)
+                .margin_top(40)
+                .margin_bottom(50)
+                .margin_left(10)
+                .margin_right(10)
+                .right_y_label_area_size(95)
+                .build_cartesian_2d(0.0..1.0, lo..hi)?;
+            bar.configure_mesh()
+                .disable_mesh()
+                .disable_x_axis()
+                .y_desc(spec.label)
+                .y_labels(6)
+                .y_label_formatter(&|v| format!("{v:.3}"))
+                .label_style(("sans-serif", 13))
+                .draw()?;
+            let steps = 256;
+            bar.draw_series((0..steps).map(|i| {
+                let a = lo + (hi - lo) * i as f64 / steps as f64;
+                let b = lo + (hi - lo) * (i + 1) as f64 / steps as f64;
+                Rectangle::new([(0.0, a), (1.0, b)], colour(0.5 * (a + b), lo, hi).filled())
+            }))?;
+            root.present()?;
+            Ok(())
+        })();
+    drawn.map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        message: format!("image: {e}"),
+    })?;
+    image::save_buffer(path, &buf, w, h, image::ExtendedColorType::Rgb8).map_err(|e| Error::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}
+
+/// Viridis, clamped to the range; NaN is drawn grey so it stands out.
+fn colour(v: f64, lo: f64, hi: f64) -> RGBColor {
+    if !v.is_finite() {
+        return RGBColor(128, 128, 128);
+    }
+    ViridisRGB::get_color_normalized(v.clamp(lo, hi), lo, hi)
+}
+
+/// Writes `images/c_<step>.png` for every snapshot, colour range fixed for the run.
+pub struct ImageWriter {
+    pub dir: std::path::PathBuf,
+    pub grid: Grid,
+    pub range: [f64; 2],
+    /// Box edge lengths (x, y) in the config's length unit, and its name.
+    pub lengths: [f64; 2],
+    pub length_unit: String,
+    pub time_unit: String,
+}
+
+impl super::OutputWriter for ImageWriter {
+    fn write(&mut self, row: &super::Row, fields: Option<&crate::fields::Fields>) -> Result<()> {
+        let Some(c) = fields.and_then(|f| f.get(crate::fields::FieldName::C)) else {
+            return Ok(());
+        };
+        let title = format!(
+            "c at step {}, t = {:.4e} {}",
+            row.step, row.time, self.time_unit
+        );
+        let spec = MapSpec {
+            title: &title,
+            label: "c (site fraction)",
+            range: self.range,
+            lengths: self.lengths,
+            length_unit: &self.length_unit,
+        };
+        write_map(
+            &self.dir.join(format!("c_{:08}.png", row.step)),
+            c,
+            &self.grid,
+            &spec,
+        )
+    }
+
+    fn finish(&mut self, _reason: &super::StopReason) -> Result<()> {
+        Ok(())
+    }
+}

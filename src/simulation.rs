@@ -1,0 +1,323 @@
+//! `Simulation`: a backend, a clock, the time-step control and the writers; `run()`.
+//!
+//! Each iteration picks dt (landing on output times), steps the backend, stops on a
+//! non-finite value *before* any writer runs (so a NaN never reaches a file), adapts dt, and
+//! runs the writers when an output is due. Every writer's `finish` runs on every path.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::backend::{Backend, BackendChoice, BackendKind, Observables, select};
+use crate::config::LoadedConfig;
+use crate::error::{Error, Result};
+use crate::fields::{FieldName, Fields};
+use crate::output::hdf5::{RunAttributes, SnapshotWriter};
+use crate::output::png::ImageWriter;
+use crate::output::timeseries::TimeSeriesWriter;
+use crate::output::{OutputWriter, Row, StopReason};
+use crate::problem::Problem;
+use crate::time_step::{TimeStepper, output_times};
+
+/// How `run` should behave, from the CLI.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The run's own folder (outputs/<name>/ or --out).
+    pub out_dir: PathBuf,
+    pub backend: BackendChoice,
+    /// No progress bar and no notices.
+    pub quiet: bool,
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct RunSummary {
+    pub steps: u64,
+    /// Simulated time reached, in the user's unit.
+    pub time: f64,
+    pub time_unit: String,
+    pub wall_s: f64,
+    pub out_dir: PathBuf,
+    pub backend: BackendKind,
+    pub stop: StopReason,
+}
+
+impl std::fmt::Display for RunSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let unit = if self.time_unit == "1" {
+            String::new()
+        } else {
+            format!(" {}", self.time_unit)
+        };
+        write!(
+            f,
+            "done: {} steps to t = {:.6e}{unit} in {:.1} s wall ({} backend); outputs in {}",
+            self.steps,
+            self.time,
+            self.wall_s,
+            self.backend.as_str(),
+            self.out_dir.display()
+        )
+    }
+}
+
+/// Runs one config end to end: folder, resolved config, backend, writers, loop.
+pub fn run(loaded: &LoadedConfig, opts: &RunOptions) -> Result<RunSummary> {
+    let problem = Problem::new(&loaded.config)?;
+    prepare_dir(&opts.out_dir)?;
+    let images = opts.out_dir.join("images");
+    prepare_dir(&images)?;
+    let config_path = opts.out_dir.join("config.toml");
+    std::fs::write(&config_path, &loaded.resolved).map_err(|e| Error::Write {
+        path: config_path.clone(),
+        message: e.to_string(),
+    })?;
+
+    let (backend, notice) = select(opts.backend, &problem)?;
+    if let Some(notice) = notice
+        && !opts.quiet
+    {
+        eprintln!("{notice}");
+    }
+    let writers = standard_writers(loaded, &problem, backend.kind(), &opts.out_dir)?;
+    let mut sim = Simulation::new(problem, backend, writers, loaded);
+    sim.run(
+        &opts.out_dir,
+        !opts.quiet && std::io::stderr().is_terminal(),
+    )
+}
+
+fn prepare_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| Error::OutputDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    // create_dir_all succeeds on an existing read-only folder; probe that we can write.
+    let probe = dir.join(".swellfield-write-test");
+    std::fs::write(&probe, b"").map_err(|source| Error::OutputDir {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let _ = std::fs::remove_file(probe);
+    Ok(())
+}
+
+fn standard_writers(
+    loaded: &LoadedConfig,
+    problem: &Problem,
+    kind: BackendKind,
+    dir: &Path,
+) -> Result<Vec<Box<dyn OutputWriter>>> {
+    let u = &problem.units;
+    let (length_unit, time_label, energy_label) = if u.dimensionless {
+        ("1", "benchmark units", "benchmark units")
+    } else {
+        ("nm", "s", u.energy_unit)
+    };
+    let spacing = problem.grid.spacing.map(|h| h * u.length);
+    let attrs = RunAttributes {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        backend: kind.as_str().into(),
+        precision: kind.precision().into(),
+        spacing,
+        length_unit: length_unit.into(),
+        time_unit: u.time_unit.into(),
+        config: loaded.resolved.clone(),
+    };
+    let mu_unit = if u.dimensionless { "1" } else { "kT" };
+    let mut writers: Vec<Box<dyn OutputWriter>> = vec![
+        Box::new(TimeSeriesWriter::create(
+            dir,
+            Some((
+                dir.join("images").join("free_energy.png"),
+                time_label.into(),
+                energy_label.into(),
+            )),
+        )?),
+        Box::new(SnapshotWriter::create(
+            dir,
+            problem.grid.n,
+            vec![(FieldName::C, "1".into()), (FieldName::Mu, mu_unit.into())],
+            &attrs,
+        )?),
+    ];
+    let out = &loaded.config.output;
+    if out.images {
+        let range = out.c_range.unwrap_or(match problem.free_energy {
+            crate::free_energy::FreeEnergy::DoubleWell { a, b, .. } => {
+                [a - 0.1 * (b - a), b + 0.1 * (b - a)]
+            }
+            _ => [0.0, 1.0],
+        });
+        let l = problem.grid.lengths();
+        writers.push(Box::new(ImageWriter {
+            dir: dir.join("images"),
+            grid: problem.grid.clone(),
+            range,
+            lengths: [l[0] * u.length, l[1] * u.length],
+            length_unit: if u.dimensionless {
+                "benchmark units".into()
+            } else {
+                "nm".into()
+            },
+            time_unit: if u.dimensionless {
+                String::new()
+            } else {
+                "s".into()
+            },
+        }));
+    }
+    Ok(writers)
+}
+
+/// A backend and its writers, stepping through time.
+pub struct Simulation {
+    pub problem: Problem,
+    backend: Box<dyn Backend>,
+    writers: Vec<Box<dyn OutputWriter>>,
+    output_times: Vec<f64>,
+    every_steps: Option<u64>,
+    snapshot_every: u64,
+}
+
+impl Simulation {
+    pub fn new(
+        problem: Problem,
+        backend: Box<dyn Backend>,
+        writers: Vec<Box<dyn OutputWriter>>,
+        loaded: &LoadedConfig,
+    ) -> Self {
+        let out = &loaded.config.output;
+        let output_times = output_times(
+            out,
+            problem.time.end,
+            problem.time.dt_max,
+            problem.units.time,
+        );
+        Simulation {
+            problem,
+            backend,
+            writers,
+            output_times,
+            every_steps: out.every_steps,
+            snapshot_every: out.snapshot_every,
+        }
+    }
+
+    /// The time series row for the current state.
+    fn row(&self, step: u64, time: f64, dt: f64, obs: &Observables, wall_s: f64) -> Row {
+        let u = &self.problem.units;
+        Row {
+            step,
+            time: time * u.time,
+            dt: dt * u.time,
+            free_energy: (obs.energy_chemical + obs.energy_gradient) * u.energy,
+            energy_chemical: obs.energy_chemical * u.energy,
+            energy_gradient: obs.energy_gradient * u.energy,
+            mean_c: obs.mean_c,
+            c_min: obs.c_min,
+            c_max: obs.c_max,
+            wall_s,
+        }
+    }
+
+    fn output(&mut self, step: u64, time: f64, dt: f64, snapshot: bool, wall_s: f64) -> Result<()> {
+        let obs = self.backend.observe()?;
+        let row = self.row(step, time, dt, &obs, wall_s);
+        let fields: Option<Fields> = if snapshot {
+            Some(self.backend.fields(&[FieldName::C, FieldName::Mu])?)
+        } else {
+            None
+        };
+        for w in self.writers.iter_mut() {
+            w.write(&row, fields.as_ref())?;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, reason: &StopReason) -> Result<()> {
+        let mut first_err = None;
+        for w in self.writers.iter_mut() {
+            if let Err(e) = w.finish(reason) {
+                first_err.get_or_insert(e);
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Runs to the end time (or the first non-finite value).
+    pub fn run(&mut self, out_dir: &Path, progress: bool) -> Result<RunSummary> {
+        let start = Instant::now();
+        let end = self.problem.time.end;
+        let bar = if progress {
+            let bar = ProgressBar::new(1000);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        let mut stepper = TimeStepper::new(&self.problem.time);
+        let (mut step, mut time) = (0u64, 0.0f64);
+        let mut outputs = 0u64;
+        self.output(step, time, 0.0, true, 0.0)?;
+        outputs += 1;
+        let mut next = 1;
+        while next < self.output_times.len() {
+            let stop = self.output_times[next];
+            let dt = stepper.propose(time, stop);
+            let report = self.backend.step(dt)?;
+            step += 1;
+            let landed = time + dt >= stop * (1.0 - 1e-12);
+            time = if landed { stop } else { time + dt };
+            if report.non_finite > 0 || !report.max_dc.is_finite() {
+                let reason = StopReason::NonFinite {
+                    field: "c".into(),
+                    step,
+                    time: time * self.problem.units.time,
+                };
+                bar.finish_and_clear();
+                self.finish(&reason)?;
+                return Err(Error::NonFinite {
+                    field: "c".into(),
+                    step,
+                    time: time * self.problem.units.time,
+                });
+            }
+            stepper.adapt(dt, report.max_dc);
+            if landed {
+                next += 1;
+            }
+            let by_steps = self.every_steps.is_some_and(|n| step.is_multiple_of(n));
+            if landed || by_steps {
+                let last = next >= self.output_times.len();
+                let snapshot = last || outputs.is_multiple_of(self.snapshot_every);
+                self.output(step, time, dt, snapshot, start.elapsed().as_secs_f64())?;
+                outputs += 1;
+            }
+            if progress {
+                bar.set_position((1000.0 * time / end) as u64);
+                bar.set_message(format!(
+                    "step {step} t={:.3e} dt={:.2e}",
+                    time * self.problem.units.time,
+                    dt * self.problem.units.time
+                ));
+            }
+        }
+        bar.finish_and_clear();
+        self.finish(&StopReason::EndTime)?;
+        Ok(RunSummary {
+            steps: step,
+            time: time * self.problem.units.time,
+            time_unit: self.problem.units.time_unit.into(),
+            wall_s: start.elapsed().as_secs_f64(),
+            out_dir: out_dir.to_path_buf(),
+            backend: self.backend.kind(),
+            stop: StopReason::EndTime,
+        })
+    }
+}

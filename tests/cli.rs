@@ -1,0 +1,94 @@
+//! The command line as a user meets it: `check` reports derived numbers, `run` honours
+//! `--set`, `--out` and `--backend`, and prints a one-line summary.
+
+mod common;
+
+use std::process::Command;
+
+fn swellfield(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_swellfield"))
+        .args(args)
+        .current_dir(common::repo("."))
+        .output()
+        .expect("run swellfield");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `check` prints the grid, spacing, κ, Ω, the interface width in voxels and a stable dt.
+#[test]
+fn check_reports_derived_numbers() {
+    let (ok, out, err) = swellfield(&["check", "configs/verification/conservation.toml"]);
+    assert!(ok, "{err}");
+    for fragment in [
+        "64 x 64 (2-D)",
+        "voxel 2.00000 x 2.00000 nm",
+        "kappa = ",
+        "J/m",
+        "Omega = 0.1000 eV = 3.894 kT",
+        "4.00 voxels",
+        "explicit-Euler stable dt",
+    ] {
+        assert!(out.contains(fragment), "{fragment:?} missing from:\n{out}");
+    }
+    let (ok, out, _) = swellfield(&["check", "configs/verification/pfhub_1a.toml"]);
+    assert!(ok);
+    assert!(
+        out.contains("256 x 256 (2-D)") && out.contains("5.72 voxels"),
+        "{out}"
+    );
+}
+
+/// `--set` reaches the run and its resolved config; `auto` says in one line that it runs the
+/// CPU; the summary names steps, time and the output folder.
+#[test]
+fn run_with_overrides_auto_notice_and_summary() {
+    let dir = common::temp_dir();
+    let out_dir = dir.path().join("r");
+    let (ok, out, err) = swellfield(&[
+        "run",
+        "configs/verification/conservation.toml",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--set",
+        "time.end=50",
+        "--set",
+        "output.images=false",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(err.lines().count(), 1, "one notice line: {err}");
+    assert!(
+        err.contains("CPU backend") && err.contains("--backend"),
+        "{err}"
+    );
+    assert!(
+        out.starts_with("done: ")
+            && out.contains("t = 5.000000e1 s")
+            && out.contains(out_dir.to_str().unwrap()),
+        "{out}"
+    );
+    let resolved = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
+    assert!(resolved.contains("end = 50.0"), "{resolved}");
+    assert!(!out_dir.join("images").join("c_00000000.png").exists());
+}
+
+/// `--backend gpu` fails with a clear message (no GPU backend in this version); it never
+/// falls back silently.
+#[test]
+fn gpu_backend_is_refused_clearly() {
+    let (ok, _, err) = swellfield(&[
+        "run",
+        "configs/verification/conservation.toml",
+        "--backend",
+        "gpu",
+        "--quiet",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.starts_with("error: --backend gpu:") && err.contains("--backend cpu"),
+        "{err}"
+    );
+}

@@ -1,0 +1,161 @@
+//! Bad input gives a one-line error naming the problem, the value given and the fix
+//! (issue 3 §9), through the real command line.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+const GOOD: &str = "configs/verification/conservation.toml";
+
+/// Runs `swellfield args...` and returns (success, stderr).
+fn swellfield(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_swellfield"))
+        .args(args)
+        .current_dir(common::repo("."))
+        .output()
+        .expect("run swellfield");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The error for `check` on a config whose text is `good` with `from` replaced by `to`.
+fn check_edited(from: &str, to: &str) -> String {
+    let good = std::fs::read_to_string(common::repo(GOOD)).unwrap();
+    assert!(good.contains(from), "{from:?} not in {GOOD}");
+    let dir = common::temp_dir();
+    let path = dir.path().join("edited.toml");
+    std::fs::write(&path, good.replacen(from, to, 1)).unwrap();
+    let (ok, err) = swellfield(&["check", path.to_str().unwrap()]);
+    assert!(!ok, "an edited config {to:?} must be refused");
+    err
+}
+
+/// One line, starting with `error:`, containing every fragment.
+fn assert_one_line(err: &str, fragments: &[&str]) {
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    for f in fragments {
+        assert!(err.contains(f), "{f:?} missing from: {err}");
+    }
+}
+
+#[test]
+fn missing_config_file() {
+    let (ok, err) = swellfield(&["run", "configs/no_such_file.toml"]);
+    assert!(!ok);
+    assert_one_line(&err, &["configs/no_such_file.toml", "Check the path"]);
+}
+
+#[test]
+fn toml_syntax_error_names_line() {
+    let err = check_edited("[grid]", "[grid");
+    assert_one_line(&err, &["edited.toml:", "Fix the TOML there"]);
+}
+
+#[test]
+fn unknown_key_names_key_and_expected_ones() {
+    let err = check_edited("length_nm =", "lenght_nm =");
+    assert_one_line(
+        &err,
+        &["unknown field `lenght_nm`", "length_nm", "edited.toml:"],
+    );
+}
+
+#[test]
+fn zero_grid_size() {
+    let err = check_edited("n = [64, 64]", "n = [0, 64]");
+    assert_one_line(&err, &["grid.n[0] = 0", "must be positive", "power of two"]);
+}
+
+#[test]
+fn negative_grid_size() {
+    let err = check_edited("n = [64, 64]", "n = [64, -64]");
+    assert_one_line(&err, &["grid.n[1] = -64", "must be positive"]);
+}
+
+#[test]
+fn non_power_of_two_grid_names_nearest_sizes() {
+    let err = check_edited("n = [64, 64]", "n = [200, 64]");
+    assert_one_line(&err, &["grid.n[0] = 200", "power of two", "Use 128 or 256"]);
+}
+
+#[test]
+fn non_positive_dt_max() {
+    for bad in ["0.0", "-1.0"] {
+        let err = check_edited("dt_max = 20.0", &format!("dt_max = {bad}"));
+        assert_one_line(&err, &["time.dt_max", "greater than zero"]);
+    }
+}
+
+#[test]
+fn nan_and_infinite_parameters() {
+    let err = check_edited("diffusivity_cm2_s = 1e-15", "diffusivity_cm2_s = nan");
+    assert_one_line(
+        &err,
+        &[
+            "materials.sn.diffusivity_cm2_s = NaN",
+            "not a finite number",
+        ],
+    );
+    let err = check_edited("omega_ev = 0.10", "omega_ev = inf");
+    assert_one_line(
+        &err,
+        &["materials.sn.omega_ev = inf", "not a finite number"],
+    );
+}
+
+#[test]
+fn bad_set_override() {
+    let (ok, err) = swellfield(&["check", GOOD, "--set", "time.end"]);
+    assert!(!ok);
+    assert_one_line(&err, &["--set time.end", "section.key=value"]);
+    // Overrides pass the same checks as the file.
+    let (ok, err) = swellfield(&["check", GOOD, "--set", "time.ennd=3"]);
+    assert!(!ok);
+    assert_one_line(&err, &["unknown field `ennd`"]);
+}
+
+#[test]
+fn output_folder_that_cannot_be_written() {
+    let dir = common::temp_dir();
+    let blocker = dir.path().join("a_file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    let out = blocker.join("run");
+    let (ok, err) = swellfield(&[
+        "run",
+        GOOD,
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert_one_line(
+        &err,
+        &["cannot write output folder", "a_file/run", "--out DIR"],
+    );
+}
+
+#[test]
+fn several_problems_are_reported_together() {
+    let good = std::fs::read_to_string(common::repo(GOOD)).unwrap();
+    let bad = good.replacen("dt_max = 20.0", "dt_max = -1.0", 1).replacen(
+        "n = [64, 64]",
+        "n = [60, 64]",
+        1,
+    );
+    let dir = common::temp_dir();
+    let path = dir.path().join("two.toml");
+    std::fs::write(&path, bad).unwrap();
+    let (ok, err) = swellfield(&["check", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        err.contains("grid.n[0] = 60") && err.contains("time.dt_max = -1.0"),
+        "{err}"
+    );
+    assert!(Path::new(&path).exists());
+}
