@@ -152,3 +152,29 @@ fn nan_mid_run_stops_and_keeps_earlier_snapshots() {
     let (_, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
     assert_eq!(rows.len() as u64, *step);
 }
+
+/// A 3-D run writes (write, nz, ny, nx) fields and maps of the mid-plane slice.
+#[test]
+fn three_dimensional_run_writes_volumes_and_mid_plane_maps() {
+    let loaded = common::load(
+        "configs/verification/conservation.toml",
+        &[
+            "grid.n=[16, 8, 4]",
+            "grid.length_nm=[32.0, 16.0, 8.0]",
+            "time.end=20",
+            "output.per_decade=1",
+        ],
+    );
+    let dir = common::temp_dir();
+    run(&loaded, &options(dir.path())).unwrap();
+    let file = hdf5::File::open(dir.path().join("snapshots.h5")).unwrap();
+    let c: Array4<f64> = file.dataset("fields/c").unwrap().read().unwrap();
+    assert_eq!(&c.shape()[1..], &[4, 8, 16]);
+    let grid_n: Array1<u64> = file.attr("grid_n").unwrap().read_1d().unwrap();
+    assert_eq!(grid_n.to_vec(), vec![16, 8, 4]);
+    let png = image::open(dir.path().join("images/c_00000000.png")).unwrap();
+    assert!(
+        png.width() > png.height(),
+        "a 16 x 8 slice is wider than tall"
+    );
+}

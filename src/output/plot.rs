@@ -20,6 +20,24 @@ pub fn ensure_font() {
     });
 }
 
+/// A compact axis label: up to four significant digits, no trailing zeros.
+pub fn tick_label(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
 /// How one series is drawn.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mark {
@@ -146,6 +164,8 @@ impl LinePlot {
                     .configure_mesh()
                     .x_desc(self.x_label.as_str())
                     .y_desc(self.y_label.as_str())
+                    .x_label_formatter(&|v| tick_label(*v))
+                    .y_label_formatter(&|v| tick_label(*v))
                     .label_style(("sans-serif", 15))
                     .axis_desc_style(("sans-serif", 17))
                     .draw()?;
@@ -169,6 +189,7 @@ impl LinePlot {
                 }
                 chart
                     .configure_series_labels()
+                    .position(SeriesLabelPosition::LowerLeft)
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
                     .label_font(("sans-serif", 15))
@@ -200,5 +221,18 @@ impl LinePlot {
 
     fn count(&self, f: impl Fn((f64, f64)) -> bool) -> usize {
         self.finite_points().filter(|p| f(*p)).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tick_label;
+
+    #[test]
+    fn tick_labels_are_compact() {
+        assert_eq!(tick_label(200.0), "200");
+        assert_eq!(tick_label(0.35), "0.35");
+        assert_eq!(tick_label(0.7000001), "0.7");
+        assert_eq!(tick_label(1.5e-7), "1.50e-7");
     }
 }

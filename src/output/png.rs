@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::plot::ensure_font;
+use super::plot::{ensure_font, tick_label};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 
@@ -53,8 +53,8 @@ pub fn write_map(path: &Path, field: &[f64], grid: &Grid, spec: &MapSpec) -> Res
                 .label_style(("sans-serif", 13))
                 .x_labels(5)
                 .y_labels(5)
-                .x_label_formatter(&|v| format!("{v:.3}"))
-                .y_label_formatter(&|v| format!("{v:.3}"))
+                .x_label_formatter(&|v| tick_label(*v))
+                .y_label_formatter(&|v| tick_label(*v))
                 .draw()?;
             let (dx, dy) = (lx / nx as f64, ly / ny as f64);
             chart.draw_series((0..ny).flat_map(|y| (0..nx).map(move |x| (x, y))).map(
@@ -82,7 +82,7 @@ pub fn write_map(path: &Path, field: &[f64], grid: &Grid, spec: &MapSpec) -> Res
                 .disable_x_axis()
                 .y_desc(spec.label)
                 .y_labels(6)
-                .y_label_formatter(&|v| format!("{v:.3}"))
+                .y_label_formatter(&|v| tick_label(*v))
                 .label_style(("sans-serif", 13))
                 .draw()?;
             let steps = 256;
