@@ -3,20 +3,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn swellfield(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_swellfield"))
-        .args(args)
-        .current_dir(common::repo("."))
-        .output()
-        .expect("run swellfield");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::swellfield;
 
 /// `check` prints the grid, spacing, κ, Ω, the interface width in voxels and a stable dt.
 #[test]

@@ -4,21 +4,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 const GOOD: &str = "configs/verification/conservation.toml";
 
 /// Runs `swellfield args...` and returns (success, stderr).
 fn swellfield(args: &[&str]) -> (bool, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_swellfield"))
-        .args(args)
-        .current_dir(common::repo("."))
-        .output()
-        .expect("run swellfield");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let (ok, _, err) = common::swellfield(args);
+    (ok, err)
 }
 
 /// The error for `check` on a config whose text is `good` with `from` replaced by `to`.

@@ -79,3 +79,17 @@ pub fn column(header: &[String], rows: &[Vec<f64>], name: &str) -> Vec<f64> {
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temporary folder")
 }
+
+/// Runs the `swellfield` binary from the repository root: (success, stdout, stderr).
+pub fn swellfield(args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_swellfield"))
+        .args(args)
+        .current_dir(repo("."))
+        .output()
+        .expect("run swellfield");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
