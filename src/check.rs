@@ -6,13 +6,14 @@ use std::fmt::Write;
 use crate::config::LoadedConfig;
 use crate::error::Result;
 use crate::free_energy::FreeEnergy;
-use crate::problem::Problem;
+use crate::microstructure::volume_fractions;
+use crate::problem::{Problem, spectral_gradient};
 use crate::time_step::output_times;
 use crate::units::{E_CHARGE, N_A, NM};
 
-/// The report as text.
-pub fn report(loaded: &LoadedConfig) -> Result<String> {
-    let p = Problem::new(&loaded.config)?;
+/// The report as text (of the `[pristine]` twin when `pristine`).
+pub fn report(loaded: &LoadedConfig, pristine: bool) -> Result<String> {
+    let p = loaded.problem(pristine)?;
     let u = &p.units;
     let g = &p.grid;
     let mut s = String::new();
@@ -21,9 +22,10 @@ pub fn report(loaded: &LoadedConfig) -> Result<String> {
     } else {
         (" nm", " s")
     };
+    let twin = if pristine { " (pristine twin)" } else { "" };
     let _ = writeln!(
         s,
-        "config {}: valid (run name '{}')",
+        "config {}: valid (run name '{}'){twin}",
         loaded.path.display(),
         loaded.run_name()
     );
@@ -52,8 +54,8 @@ pub fn report(loaded: &LoadedConfig) -> Result<String> {
             String::new()
         },
     );
-    match &p.free_energy {
-        FreeEnergy::DoubleWell { rho, a, b } => {
+    if p.materials.is_empty() {
+        if let FreeEnergy::DoubleWell { rho, a, b } = &p.chemistry.components[0].free_energy {
             let _ = writeln!(
                 s,
                 "free energy: double well rho = {rho}, wells at c = {a} and {b} (PFHub benchmark 1 form)"
@@ -61,23 +63,129 @@ pub fn report(loaded: &LoadedConfig) -> Result<String> {
             let _ = writeln!(
                 s,
                 "kappa = {} (benchmark units); mobility constant",
-                p.kappa * u.length * u.length
+                p.chemistry.kappa * u.length * u.length
             );
         }
-        FreeEnergy::RegularSolution { segments } => {
-            if let Some(m) = &p.material {
-                let _ = writeln!(
-                    s,
-                    "material {}: n = {:.4e} mol/m^3, D = {:.3e} cm^2/s{}",
-                    m.name,
-                    m.site_density_mol_m3,
-                    m.diffusivity_m2_s / 1e-4,
-                    m.source
-                        .as_ref()
-                        .map(|v| format!(", source: {v}"))
-                        .unwrap_or_default()
-                );
+    } else {
+        materials_report(&mut s, &p, loaded.config.temperature_k);
+    }
+    interface_report(&mut s, &p, lu);
+    let max_d2 = p.max_d2();
+    let _ = writeln!(
+        s,
+        "stabilisation: A = {}, S = {:.4} (max f''/2 = {:.4}), {} mobility group(s){}",
+        p.chemistry.stabilization,
+        p.chemistry.stabilization_s,
+        0.5 * max_d2,
+        p.chemistry.groups.len(),
+        if p.unconditionally_stable() {
+            ": stable at any dt; dt is set by accuracy (time.max_dc)"
+        } else {
+            ": below the unconditional-stability bound, keep dt small"
+        }
+    );
+    if let Some(m) = &p.mechanics {
+        let _ = writeln!(
+            s,
+            "mechanics: boundary {:?}, solver {:?}, tolerance {:e}{}",
+            m.boundary,
+            m.solver,
+            m.tolerance,
+            if g.dim() == 2 {
+                format!(", 2-D {:?}", m.out_of_plane)
+            } else {
+                String::new()
             }
+        );
+    }
+    if let Some(d) = &p.drive {
+        let area: f64 = d.rate.iter().filter(|&&r| r > 0.0).count() as f64;
+        let _ = writeln!(
+            s,
+            "drive: {:?} {:?}, current {:.4e} sites/tau, {} surface voxels{}{}",
+            d.mode,
+            d.direction,
+            d.current,
+            area,
+            d.soc_target
+                .map(|v| format!(", stop at soc {v}"))
+                .unwrap_or_default(),
+            d.cutoff_voltage_v
+                .map(|v| format!(", cut-off {v} V"))
+                .unwrap_or_default(),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "time: unit tau = {:.4e}{tu}; end = {:.4e}{tu}; dt_max = {:.4e}{tu}; explicit-Euler stable dt would be {:.3e}{tu}",
+        u.time,
+        p.time.end * u.time,
+        p.time.dt_max * u.time,
+        p.explicit_dt_limit() * u.time
+    );
+    let outs = output_times(&loaded.config.output, p.time.end, p.time.dt_max, u.time);
+    let snaps = outs
+        .len()
+        .div_ceil(loaded.config.output.snapshot_every as usize);
+    let field_mb = g.len() as f64 * 8.0 / 1e6;
+    let _ = writeln!(
+        s,
+        "outputs: {} time-series rows (plus every_steps), about {} snapshots; CPU memory about {:.0} MB",
+        outs.len(),
+        snaps,
+        field_mb
+            * (9.0
+                + if p.mechanics.is_some() { 40.0 } else { 0.0 }
+                + p.materials.len() as f64 * 2.0)
+    );
+    Ok(s)
+}
+
+fn materials_report(s: &mut String, p: &Problem, temperature_k: f64) {
+    let u = &p.units;
+    let micro = p.microstructure.as_ref();
+    let fractions = micro.map(|m| volume_fractions(&m.phi)).unwrap_or_default();
+    for (i, m) in p.materials.iter().enumerate() {
+        let frac = fractions.get(i).copied().unwrap_or(0.0);
+        let what = if m.electrolyte {
+            "electrolyte".to_string()
+        } else if m.has_sites() {
+            format!(
+                "n = {:.4e} mol/m^3, D = {:.3e} cm^2/s",
+                m.site_density,
+                m.diffusivity / 1e-4
+            )
+        } else {
+            "inert (no sites)".to_string()
+        };
+        let mech = if p.mechanics.is_some() {
+            let e = &m.expansion;
+            let exp = if e.is_isotropic() {
+                format!("beta = {:.4}", e.a)
+            } else {
+                format!("eigenstrain a = {:.4}, c = {:.4}", e.a, e.c)
+            };
+            format!(
+                ", E = {:.4} -> {:.4} GPa, nu = {}, {exp}, c_ref = {}",
+                m.young / 1e9,
+                m.young_full / 1e9,
+                m.poisson,
+                m.c_ref
+            )
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            s,
+            "material {}: volume fraction {:.4}, {what}{mech}{}",
+            m.name,
+            frac,
+            m.source
+                .as_ref()
+                .map(|v| format!(" [{v}]"))
+                .unwrap_or_default()
+        );
+        if let Some(FreeEnergy::RegularSolution { segments }) = &m.free_energy {
             for seg in segments {
                 let gap = if seg.omega > 2.0 {
                     let yb = crate::free_energy::binodal(seg.omega);
@@ -100,26 +208,47 @@ pub fn report(loaded: &LoadedConfig) -> Result<String> {
                     seg.omega
                 );
             }
-            if let Some(m) = &p.material {
-                let _ = writeln!(
-                    s,
-                    "kappa = {:.4e} J/m (T = {} K, kT = {:.4} meV)",
-                    m.kappa_j_m,
-                    loaded.config.temperature_k,
-                    u.kt_ev * 1e3
-                );
-            }
         }
     }
+    if let (Some(micro), Some(e)) = (micro, p.materials.iter().position(|m| m.electrolyte)) {
+        let grad = spectral_gradient(&p.grid, &micro.phi[e]);
+        let area: f64 = (0..p.grid.len())
+            .map(|i| (grad[0][i].powi(2) + grad[1][i].powi(2) + grad[2][i].powi(2)).sqrt())
+            .sum::<f64>()
+            * p.grid.voxel_volume();
+        let (value, unit) = if p.grid.dim() == 2 {
+            (area * u.length, "nm of perimeter (per nm of depth)")
+        } else {
+            (area * u.length * u.length, "nm^2")
+        };
+        let _ = writeln!(s, "solid-electrolyte surface: {value:.4e} {unit}");
+    }
+    let n_ref = p
+        .materials
+        .iter()
+        .map(|m| m.site_density)
+        .fold(0.0, f64::max);
+    let kappa_j_m = p.chemistry.kappa * n_ref * N_A * u.kt_ev * E_CHARGE * (u.length * NM).powi(2);
+    let _ = writeln!(
+        s,
+        "kappa = {kappa_j_m:.4e} J/m for the densest host (T = {temperature_k} K, kT = {:.4} meV)",
+        u.kt_ev * 1e3
+    );
+}
+
+fn interface_report(s: &mut String, p: &Problem, lu: &str) {
+    let u = &p.units;
     match (&p.interface, p.interface_width_voxels()) {
         (Some(i), Some(wv)) => {
             let width = wv * u.length;
             let energy = if u.dimensionless {
-                format!("{:.4} (benchmark units)", i.energy(p.kappa) * u.length)
+                format!(
+                    "{:.4} (benchmark units)",
+                    i.energy(p.chemistry.kappa) * u.length
+                )
             } else {
-                let m = p.material.as_ref().map_or(0.0, |m| m.site_density_mol_m3);
-                let gamma = m * N_A * u.kt_ev * E_CHARGE * u.length * NM * i.energy(p.kappa);
-                format!("{gamma:.4} J/m^2")
+                let gamma = u.stress_pa * u.length * NM * i.energy(p.chemistry.kappa);
+                format!("{gamma:.4} J/m^2 in the densest host")
             };
             let _ = writeln!(
                 s,
@@ -136,39 +265,4 @@ pub fn report(loaded: &LoadedConfig) -> Result<String> {
             let _ = writeln!(s, "interface: none (no miscibility gap)");
         }
     }
-    let max_d2 = p.free_energy.max_d2();
-    let _ = writeln!(
-        s,
-        "stabilisation: A = {}, S = {:.4} (max|f''|/2 = {:.4}){}",
-        p.stabilization,
-        p.stabilization_s,
-        0.5 * max_d2,
-        if p.unconditionally_stable() {
-            ": stable at any dt; dt is set by accuracy (time.max_dc)"
-        } else {
-            ": below the unconditional-stability bound, keep dt small"
-        }
-    );
-    let _ = writeln!(
-        s,
-        "time: unit tau = {:.4e}{tu}; end = {:.4e}{tu}; dt_max = {:.4e}{tu}; explicit-Euler stable dt would be {:.3e}{tu}",
-        u.time,
-        p.time.end * u.time,
-        p.time.dt_max * u.time,
-        p.explicit_dt_limit() * u.time
-    );
-    let outs = output_times(&loaded.config.output, p.time.end, p.time.dt_max, u.time);
-    let snaps = outs
-        .len()
-        .div_ceil(loaded.config.output.snapshot_every as usize);
-    let field_mb = g.len() as f64 * 8.0 / 1e6;
-    let _ = writeln!(
-        s,
-        "outputs: {} time-series rows (plus every_steps), about {} snapshots of {:.1} MB each; CPU memory about {:.0} MB",
-        outs.len(),
-        snaps,
-        2.0 * field_mb,
-        field_mb * (3.0 + 2.0 * 6.0 / 2.0)
-    );
-    Ok(s)
 }

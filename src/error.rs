@@ -83,6 +83,17 @@ pub enum Error {
     )]
     NonFinite { field: String, step: u64, time: f64 },
 
+    /// The elastic solve did not reach its tolerance.
+    #[error(
+        "the elastic solve stopped after {iterations} iterations at relative residual {residual:e} (tolerance {tolerance:e}): \
+         raise mechanics.max_iterations, loosen mechanics.tolerance, or use solver = \"cg\" if the fixed point is too slow at this stiffness contrast"
+    )]
+    ElasticNotConverged {
+        iterations: u64,
+        residual: f64,
+        tolerance: f64,
+    },
+
     /// The requested backend cannot run here.
     #[error("--backend {requested}: {reason}. {fix}")]
     BackendUnavailable {

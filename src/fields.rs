@@ -1,5 +1,8 @@
 //! Field names and full fields on the host (f64), shared by backends and writers.
 
+/// Voigt order of tensor components everywhere (code, HDF5, docs): xx yy zz yz xz xy.
+pub const VOIGT_NAMES: [&str; 6] = ["xx", "yy", "zz", "yz", "xz", "xy"];
+
 /// A full field a backend can hand back. One name per concept across code, HDF5 and docs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldName {
@@ -7,15 +10,42 @@ pub enum FieldName {
     C,
     /// Diffusion potential μ (kT per ion, or the benchmark's energy unit).
     Mu,
+    /// Strain component (Voigt index), tensor components.
+    Strain(usize),
+    /// Stress component (Voigt index), model stress units.
+    Stress(usize),
+    /// tr ε.
+    VolumetricStrain,
+    /// Von Mises stress, model stress units.
+    VonMises,
 }
 
 impl FieldName {
     /// The name under `/fields/` in HDF5 and in image file names.
-    pub fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> String {
         match self {
-            FieldName::C => "c",
-            FieldName::Mu => "mu",
+            FieldName::C => "c".into(),
+            FieldName::Mu => "mu".into(),
+            FieldName::Strain(k) => format!("strain_{}", VOIGT_NAMES[k]),
+            FieldName::Stress(k) => format!("stress_{}", VOIGT_NAMES[k]),
+            FieldName::VolumetricStrain => "volumetric_strain".into(),
+            FieldName::VonMises => "von_mises".into(),
         }
+    }
+
+    /// The elastic fields of a run: all six components in 3-D, the in-plane three and zz in 2-D
+    /// (plane strain), then tr ε and von Mises.
+    pub fn elastic(dim: usize) -> Vec<FieldName> {
+        let comps: &[usize] = if dim == 3 {
+            &[0, 1, 2, 3, 4, 5]
+        } else {
+            &[0, 1, 5, 2]
+        };
+        let mut v: Vec<FieldName> = comps.iter().map(|&k| FieldName::Strain(k)).collect();
+        v.extend(comps.iter().map(|&k| FieldName::Stress(k)));
+        v.push(FieldName::VolumetricStrain);
+        v.push(FieldName::VonMises);
+        v
     }
 }
 

@@ -36,12 +36,18 @@ enum Command {
         /// No progress bar or notices.
         #[arg(long)]
         quiet: bool,
+        /// Run the config's [pristine] twin instead of the buffered microstructure.
+        #[arg(long)]
+        pristine: bool,
     },
     /// Validate a config and print what it derives (κ, Ω, interface width, stable dt).
     Check {
         config: PathBuf,
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         sets: Vec<String>,
+        /// Report the [pristine] twin.
+        #[arg(long)]
+        pristine: bool,
     },
     /// Time the step against the peer implementations, in the same run.
     Bench {
@@ -72,22 +78,33 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             backend,
             sets,
             quiet,
+            pristine,
         } => {
             let loaded = config::load(&config, &sets)?;
-            let out_dir = out.unwrap_or_else(|| PathBuf::from("outputs").join(loaded.run_name()));
+            let name = if pristine {
+                format!("{}_pristine", loaded.run_name())
+            } else {
+                loaded.run_name()
+            };
+            let out_dir = out.unwrap_or_else(|| PathBuf::from("outputs").join(name));
             let summary = simulation::run(
                 &loaded,
                 &simulation::RunOptions {
                     out_dir,
                     backend,
                     quiet,
+                    pristine,
                 },
             )?;
             println!("{summary}");
         }
-        Command::Check { config, sets } => {
+        Command::Check {
+            config,
+            sets,
+            pristine,
+        } => {
             let loaded = config::load(&config, &sets)?;
-            print!("{}", check::report(&loaded)?);
+            print!("{}", check::report(&loaded, pristine)?);
         }
         Command::Bench { peers, quick } => {
             let cases = if quick {

@@ -1,19 +1,34 @@
-//! `Problem`: the validated config turned into scaled numbers, built once per run.
+//! `Problem`: the validated config turned into scaled numbers and static fields, built once.
 //!
-//! Units are converted here and only here. The solver works in model units: lengths in
-//! `ℓ` (the smallest voxel edge, so spacings are about 1), energies per site in kT (regular
-//! solution) or the benchmark's unit (double well), time in `τ = ℓ² / M` or `τ = ℓ² / D_ref`.
-//! In these units the equation is `∂c/∂t = ∇·(m(c) ∇μ)`, `μ = f'(c) − κ ∇²c` (model.md §4 with
-//! uniform site density), so f32 on the GPU never sees 1e-19 m²/s. `Units` converts back.
+//! Units are converted here and only here. The solver works in model units: lengths in ℓ (the
+//! smallest voxel edge, so spacings are about 1), energies per site in kT (regular solution) or
+//! the benchmark's unit (double well), time in τ = ℓ²/D_ref (the fastest diffusivity) or ℓ²/M,
+//! site densities relative to the largest, n_ref, and stresses in n_ref N_A kT. So f32 on the
+//! GPU never sees 1e-19 m²/s. `Units` converts back. In these units (model.md §4, §8):
+//!
+//! `∂c/∂t = (1/ψ) ∇·(ψ d(x) c(1−c) ∇μ) + r(x)(μ_e − μ)`,
+//! `μ = Σ_m (ψ_m/ψ) g_m'(c) − κ (1/ψ) ∇·(ψ ∇c) − (σ : A)/ψ + ½ (ε−ε*) : C' : (ε−ε*)/ψ`,
+//!
+//! with ψ_m = φ_m n_m/n_ref, ψ = Σ ψ_m, A = Σ φ_m B_m and C' = ∂C/∂c.
 
-use crate::config::{Config, FreeEnergyConfig};
+use std::path::Path;
+
+use crate::config::{
+    Boundary, Config, Direction, DriveMode, FreeEnergyConfig, OutOfPlane, SolverKind,
+};
 use crate::error::{Error, Result};
-use crate::free_energy::{FlatInterface, FreeEnergy, Segment};
+use crate::free_energy::{FlatInterface, FreeEnergy};
 use crate::grid::Grid;
 use crate::initial::initial_field;
-use crate::units::{CM2_S, E_CHARGE, KB_EV, N_A, NM, site_density_mol_m3};
+use crate::materials::{Expansion, Material, lame};
+use crate::microstructure::{self, Microstructure};
+use crate::units::{CM2_S, E_CHARGE, KB_EV, N_A, NM};
 
-/// The mobility's dependence on c, scaled by the largest diffusivity.
+/// Voxels with fewer sites than this fraction of the sparsest material's are not solid: μ is
+/// not evaluated there and they hold no ions (the smoothed-boundary threshold).
+pub const SOLID_FRACTION: f64 = 0.01;
+
+/// The mobility's dependence on c.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mobility {
     /// m = 1 (PFHub benchmark 1).
@@ -58,19 +73,10 @@ pub struct Units {
     pub time_unit: &'static str,
     /// kT in eV (1 for dimensionless configs).
     pub kt_ev: f64,
-}
-
-/// The one material of a regular-solution run, as derived numbers (for `check` and outputs).
-#[derive(Debug, Clone, PartialEq)]
-pub struct MaterialInfo {
-    pub name: String,
-    pub source: Option<String>,
-    /// Site density in mol/m³.
-    pub site_density_mol_m3: f64,
-    /// D in m²/s.
-    pub diffusivity_m2_s: f64,
-    /// κ in J/m.
-    pub kappa_j_m: f64,
+    /// One model stress in Pa (n_ref N_A kT).
+    pub stress_pa: f64,
+    /// A model-unit amount of ions `Σ ψ c ΔṼ` times this is mol (3-D) or mol per nm of depth (2-D).
+    pub ions_mol: f64,
 }
 
 /// Time control in model units.
@@ -85,30 +91,181 @@ pub struct TimeSettings {
     pub shrink: f64,
 }
 
+/// One free energy and where its sites are.
+#[derive(Debug, Clone)]
+pub struct Component {
+    /// Index into `Problem::materials` (none for the double well).
+    pub material: Option<usize>,
+    pub free_energy: FreeEnergy,
+    /// ψ_m(x) = φ_m n_m / n_ref; `None`: 1 everywhere.
+    pub psi: Option<Vec<f64>>,
+}
+
+/// A mobility group of the stabilisation (model.md §8): voxels whose mobility is at most
+/// `mobility` share the implicit operator built with it.
+#[derive(Debug, Clone)]
+pub struct Group {
+    /// Largest d(x) c(1−c) of the group's voxels, for `A m_max (κk⁴ + Sk²)`.
+    pub mobility: f64,
+    /// 1 on the group's voxels, 0 elsewhere; `None` when there is one group.
+    pub weight: Option<Vec<f64>>,
+}
+
+/// The Cahn–Hilliard data.
+#[derive(Debug, Clone)]
+pub struct Chemistry {
+    pub components: Vec<Component>,
+    /// ψ(x) = n/n_ref; `None` when uniform (one material filling the cell).
+    pub psi: Option<Vec<f64>>,
+    /// max(ψ, floor): what μ's gradient term and the flux divergence divide by.
+    pub psi_floor: f64,
+    /// ψ d(x) = Σ_m ψ_m D_m/D_ref, raised in the interface band; `None` when uniform 1.
+    pub flux: Option<Vec<f64>>,
+    pub mobility: Mobility,
+    /// ∇ψ/max(ψ, floor) per axis, for the smoothed-boundary gradient term; `None` when uniform.
+    pub grad_log_psi: Option<[Vec<f64>; 3]>,
+    pub groups: Vec<Group>,
+    /// κ per site in energy unit × ℓ².
+    pub kappa: f64,
+    /// A in `A m_max (κk⁴ + Sk²)`.
+    pub stabilization: f64,
+    /// S in the same operator.
+    pub stabilization_s: f64,
+}
+
+impl Chemistry {
+    /// Whether voxel i holds sites (μ is evaluated there).
+    #[inline]
+    pub fn is_solid(&self, i: usize) -> bool {
+        self.psi.as_ref().is_none_or(|p| p[i] >= self.psi_floor)
+    }
+
+    /// ψ at voxel i.
+    #[inline]
+    pub fn psi_at(&self, i: usize) -> f64 {
+        self.psi.as_ref().map_or(1.0, |p| p[i])
+    }
+
+    /// Σ_m (ψ_m/ψ) g_m'(c) at voxel i (solid voxels).
+    #[inline]
+    pub fn mu_chemical(&self, i: usize, c: f64) -> f64 {
+        match &self.psi {
+            None => self.components[0].free_energy.mu(c),
+            Some(psi) => {
+                let mut s = 0.0;
+                for comp in &self.components {
+                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+                    if w > 0.0 {
+                        s += w * comp.free_energy.mu(c);
+                    }
+                }
+                s / psi[i].max(self.psi_floor)
+            }
+        }
+    }
+
+    /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.
+    #[inline]
+    pub fn energy_density(&self, i: usize, c: f64) -> f64 {
+        self.components
+            .iter()
+            .map(|comp| {
+                let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+                if w > 0.0 {
+                    w * comp.free_energy.f(c)
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    }
+}
+
+/// One material's mechanics in model units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MechMaterial {
+    /// Lamé (λ, μ) at c = 0 and their change to c = 1.
+    pub lambda0: f64,
+    pub mu0: f64,
+    pub dlambda: f64,
+    pub dmu: f64,
+    pub expansion: Expansion,
+    pub c_ref: f64,
+}
+
+/// The elasticity data (model.md §4, §6).
+#[derive(Debug, Clone)]
+pub struct Mechanics {
+    pub boundary: Boundary,
+    pub solver: SolverKind,
+    pub tolerance: f64,
+    pub max_iterations: u64,
+    pub out_of_plane: OutOfPlane,
+    pub materials: Vec<MechMaterial>,
+    /// Some material expands anisotropically (the per-voxel c-axis matters).
+    pub anisotropic: bool,
+}
+
+impl Mechanics {
+    /// Which mean strain components (Voigt xx yy zz yz xz xy) are free (solved for, with
+    /// zero mean stress) rather than held at zero.
+    pub fn free_means(&self, dim: usize) -> [bool; 6] {
+        let gps = self.out_of_plane == OutOfPlane::Generalized;
+        match (self.boundary, dim) {
+            (Boundary::Fixed, _) => [false; 6],
+            (Boundary::Free, 3) => [true; 6],
+            (Boundary::Free, _) => [true, true, gps, true, true, true],
+            // The thickness axis is z in 3-D and y in 2-D; in-plane means are held.
+            (Boundary::ClampedInplane, 3) => [false, false, true, true, true, false],
+            (Boundary::ClampedInplane, _) => [false, true, false, true, false, true],
+        }
+    }
+}
+
+/// The charging drive in model units (model.md §4).
+#[derive(Debug, Clone)]
+pub struct Drive {
+    pub mode: DriveMode,
+    pub direction: Direction,
+    /// r(x) = k_r τ s(x): the insertion coefficient per site, zero off the surface.
+    pub rate: Vec<f64>,
+    /// Ions per model time (Σ ψ c ΔṼ units), signed: positive inserts.
+    pub current: f64,
+    /// μ_e of a potentiostatic drive, in kT.
+    pub mu_e: f64,
+    pub soc_target: Option<f64>,
+    pub cutoff_voltage_v: Option<f64>,
+}
+
 /// Everything a backend needs, in model units.
 #[derive(Debug, Clone)]
 pub struct Problem {
     pub grid: Grid,
-    pub free_energy: FreeEnergy,
-    /// κ per site in energy unit × ℓ².
-    pub kappa: f64,
-    pub mobility: Mobility,
-    /// A in `A m_max (κ k⁴ + S k²)`.
-    pub stabilization: f64,
-    /// S in the same operator.
-    pub stabilization_s: f64,
-    /// c at t = 0.
-    pub initial_c: Vec<f64>,
     pub units: Units,
     pub time: TimeSettings,
-    pub material: Option<MaterialInfo>,
-    /// The sharpest flat interface the free energy supports, if any (for width and energy).
+    /// Materials in config (alphabetical) order; empty for the double well.
+    pub materials: Vec<Material>,
+    /// φ_m, the sharp labels and the c-axis; `None` for the double well.
+    pub microstructure: Option<Microstructure>,
+    pub chemistry: Chemistry,
+    pub mechanics: Option<Mechanics>,
+    pub drive: Option<Drive>,
+    /// c at t = 0.
+    pub initial_c: Vec<f64>,
+    /// The sharpest flat interface the free energies support, if any (for width and energy).
     pub interface: Option<FlatInterface>,
+    /// Total sites Σ ψ ΔṼ (model units): the capacity.
+    pub capacity: f64,
 }
 
 impl Problem {
-    /// Builds the scaled problem from a validated config.
+    /// Builds the scaled problem from a validated config (images relative to the working folder).
     pub fn new(config: &Config) -> Result<Problem> {
+        Self::build(config, Path::new("."), false)
+    }
+
+    /// Builds the buffered problem, or its `[pristine]` twin; `config_dir` resolves image paths.
+    pub fn build(config: &Config, config_dir: &Path, pristine: bool) -> Result<Problem> {
         let n3 = {
             let n = &config.grid.n;
             [
@@ -131,14 +288,12 @@ impl Problem {
                 "add it",
             )
         })?;
-        let mut h_config = [1.0; 3];
-        for a in 0..3 {
-            if n3[a] > 1 || a < 2 {
-                h_config[a] = lengths[a] / n3[a] as f64;
-            }
-        }
         let d = if n3[2] == 1 { 2 } else { 3 };
-        if n3[2] == 1 {
+        let mut h_config = [1.0; 3];
+        for a in 0..d {
+            h_config[a] = lengths[a] / n3[a] as f64;
+        }
+        if d == 2 {
             h_config[2] = h_config[0].min(h_config[1]);
         }
         let ell = h_config[..d].iter().cloned().fold(f64::INFINITY, f64::min);
@@ -146,9 +301,12 @@ impl Problem {
             n: n3,
             spacing: h_config.map(|h| h / ell),
         };
-
+        let t = &config.time;
         let ch = &config.cahn_hilliard;
-        let (free_energy, kappa, mobility, units, material) = match &config.free_energy {
+
+        let (units, materials, micro, chemistry, mechanics, drive, capacity) = match &config
+            .free_energy
+        {
             FreeEnergyConfig::DoubleWell {
                 rho,
                 c_alpha,
@@ -160,6 +318,26 @@ impl Problem {
                     a: *c_alpha,
                     b: *c_beta,
                 };
+                let s = ch.stabilization_s.unwrap_or_else(|| 0.5 * fe.max_d2());
+                let chemistry = Chemistry {
+                    components: vec![Component {
+                        material: None,
+                        free_energy: fe,
+                        psi: None,
+                    }],
+                    psi: None,
+                    psi_floor: 0.0,
+                    flux: None,
+                    mobility: Mobility::Constant,
+                    grad_log_psi: None,
+                    groups: vec![Group {
+                        mobility: 1.0,
+                        weight: None,
+                    }],
+                    kappa: ch.kappa.unwrap_or(0.0) / (ell * ell),
+                    stabilization: ch.stabilization.unwrap_or(1.0),
+                    stabilization_s: s,
+                };
                 let units = Units {
                     dimensionless: true,
                     length: ell,
@@ -168,143 +346,423 @@ impl Problem {
                     energy_unit: "1",
                     time_unit: "1",
                     kt_ev: 1.0,
+                    stress_pa: 1.0,
+                    ions_mol: ell.powi(d as i32),
                 };
                 (
-                    fe,
-                    ch.kappa.unwrap_or(0.0) / (ell * ell),
-                    Mobility::Constant,
                     units,
+                    Vec::new(),
                     None,
+                    chemistry,
+                    None,
+                    None,
+                    grid.len() as f64 * grid.voxel_volume(),
                 )
             }
             FreeEnergyConfig::RegularSolution {} => {
-                let (name, m) = config.materials.iter().next().ok_or_else(|| {
-                    Error::invalid("materials", "(none)", "no material", "add one")
-                })?;
                 let kt_ev = KB_EV * config.temperature_k;
-                let segments = if m.segments.is_empty() {
-                    vec![Segment {
-                        c_min: 0.0,
-                        c_max: 1.0,
-                        u0: m.u0_v.unwrap_or(0.0) / kt_ev,
-                        omega: m.omega_ev.unwrap_or(0.0) / kt_ev,
-                    }]
-                } else {
-                    m.segments
-                        .iter()
-                        .map(|s| Segment {
-                            c_min: s.c_min,
-                            c_max: s.c_max,
-                            u0: s.u0_v / kt_ev,
-                            omega: s.omega_ev / kt_ev,
-                        })
-                        .collect()
-                };
-                let fe = FreeEnergy::RegularSolution { segments };
-                let n_mol = m.site_density_mol_m3.unwrap_or_else(|| {
-                    site_density_mol_m3(
-                        m.capacity_mah_g.unwrap_or(0.0),
-                        m.density_g_cm3.unwrap_or(0.0),
-                    )
-                });
-                let ell_m = ell * NM;
-                // kT per m³ of sites: the energy density scale.
-                let kt_density = n_mol * N_A * kt_ev * E_CHARGE;
-                let kappa = match (ch.kappa_j_m, ch.interface_width_nm) {
-                    (Some(k), _) => k / (kt_density * ell_m * ell_m),
-                    (None, Some(w)) => {
-                        let i = strongest_interface(&fe).ok_or_else(|| {
-                            Error::invalid(
-                                "cahn_hilliard.interface_width_nm",
-                                w,
-                                &format!("material {name} has no miscibility gap (omega_ev <= 2kT = {:.4} eV), so no interface to size", 2.0 * kt_ev),
-                                "give kappa_j_m instead",
-                            )
-                        })?;
-                        i.kappa_for_width(w / ell)
-                    }
-                    (None, None) => 0.0,
-                };
-                let d_m2_s = m.diffusivity_cm2_s * CM2_S;
-                // 2-D totals are per nm of depth.
-                let depth_m3 = if d == 2 {
-                    ell_m * ell_m * NM
-                } else {
-                    ell_m.powi(3)
-                };
-                let units = Units {
-                    dimensionless: false,
-                    length: ell,
-                    time: ell_m * ell_m / d_m2_s,
-                    energy: n_mol * N_A * kt_ev * depth_m3,
-                    energy_unit: if d == 2 { "eV/nm" } else { "eV" },
-                    time_unit: "s",
-                    kt_ev,
-                };
-                let info = MaterialInfo {
-                    name: name.clone(),
-                    source: m.source.clone(),
-                    site_density_mol_m3: n_mol,
-                    diffusivity_m2_s: d_m2_s,
-                    kappa_j_m: kappa * kt_density * ell_m * ell_m,
-                };
-                (fe, kappa, Mobility::SiteBlocking, units, Some(info))
+                let mut materials: Vec<Material> = config
+                    .materials
+                    .iter()
+                    .map(|(name, m)| Material::new(name, m, kt_ev))
+                    .collect();
+                let micro = microstructure::build(config, &grid, h_config, pristine, config_dir)?;
+                build_physical(config, &grid, ell, d, kt_ev, &mut materials, micro)?
             }
         };
-
-        let t = &config.time;
-        let tau = units.time;
         let time = TimeSettings {
-            end: t.end / tau,
-            dt_max: t.dt_max / tau,
-            dt_initial: t.dt_initial.unwrap_or(t.dt_max / 1000.0) / tau,
+            end: t.end / units.time,
+            dt_max: t.dt_max / units.time,
+            dt_initial: t.dt_initial.unwrap_or(t.dt_max / 1000.0) / units.time,
             adaptive: t.adaptive,
             max_dc: t.max_dc,
             growth: t.growth,
             shrink: t.shrink,
         };
-        let interface = strongest_interface(&free_energy);
-        let stabilization_s = ch
-            .stabilization_s
-            .unwrap_or_else(|| 0.5 * free_energy.max_d2());
+        let interface = chemistry
+            .components
+            .iter()
+            .flat_map(|c| c.free_energy.interfaces())
+            .max_by(|a, b| a.barrier.total_cmp(&b.barrier));
         let initial_c = initial_field(&grid, &config.initial, h_config);
         Ok(Problem {
             grid,
-            free_energy,
-            kappa,
-            mobility,
-            stabilization: ch.stabilization.unwrap_or(1.0),
-            stabilization_s,
-            initial_c,
             units,
             time,
-            material,
+            materials,
+            microstructure: micro,
+            chemistry,
+            mechanics,
+            drive,
+            initial_c,
             interface,
+            capacity,
         })
     }
 
-    /// Interface width in voxels (along the finest axis), if the free energy has a gap.
+    /// Interface width in voxels (along the finest axis), if a free energy has a gap.
     pub fn interface_width_voxels(&self) -> Option<f64> {
-        self.interface.as_ref().map(|i| i.width(self.kappa))
+        self.interface
+            .as_ref()
+            .map(|i| i.width(self.chemistry.kappa))
+    }
+
+    /// Largest f'' the explicit part sees (chemistry over the working ranges, plus elasticity).
+    pub fn max_d2(&self) -> f64 {
+        self.chemistry
+            .components
+            .iter()
+            .map(|c| c.free_energy.max_d2())
+            .fold(0.0, f64::max)
     }
 
     /// Explicit-Euler stability limit of the same equation, in model time: the semi-implicit
     /// scheme runs far beyond it; this is the scale it beats.
     pub fn explicit_dt_limit(&self) -> f64 {
         let k2 = self.grid.k2_max();
-        let lmax = self.mobility.max() * (self.kappa * k2 * k2 + self.free_energy.max_d2() * k2);
+        let m = self
+            .chemistry
+            .groups
+            .iter()
+            .map(|g| g.mobility)
+            .fold(0.0, f64::max);
+        let lmax = m * (self.chemistry.kappa * k2 * k2 + self.max_d2() * k2);
         2.0 / lmax
     }
 
-    /// Whether S covers half of max|f''|, which makes the scheme stable for any dt at constant
+    /// Whether S covers half of max f'', which makes the scheme stable for any dt at constant
     /// mobility (and, with A ≥ 1/2, for variable mobility; Zhu et al. 1999).
     pub fn unconditionally_stable(&self) -> bool {
-        self.stabilization >= 0.5 && self.stabilization_s >= 0.5 * self.free_energy.max_d2() - 1e-12
+        self.chemistry.stabilization >= 0.5
+            && self.chemistry.stabilization_s >= 0.5 * self.max_d2() - 1e-12
+    }
+
+    /// Names of the materials, in order.
+    pub fn material_names(&self) -> Vec<&str> {
+        self.materials.iter().map(|m| m.name.as_str()).collect()
     }
 }
 
-fn strongest_interface(fe: &FreeEnergy) -> Option<FlatInterface> {
-    fe.interfaces()
-        .into_iter()
-        .max_by(|a, b| a.barrier.total_cmp(&b.barrier))
+type Physical = (
+    Units,
+    Vec<Material>,
+    Option<Microstructure>,
+    Chemistry,
+    Option<Mechanics>,
+    Option<Drive>,
+    f64,
+);
+
+/// The regular-solution problem: site densities, mobilities, stabilisation groups, mechanics
+/// and drive from the materials and the microstructure.
+fn build_physical(
+    config: &Config,
+    grid: &Grid,
+    ell: f64,
+    d: usize,
+    kt_ev: f64,
+    materials: &mut [Material],
+    micro: Microstructure,
+) -> Result<Physical> {
+    let n = grid.len();
+    let ch = &config.cahn_hilliard;
+    let sites: Vec<usize> = (0..materials.len())
+        .filter(|&m| materials[m].has_sites())
+        .collect();
+    let n_ref = sites
+        .iter()
+        .map(|&m| materials[m].site_density)
+        .fold(0.0, f64::max);
+    let n_min = sites
+        .iter()
+        .map(|&m| materials[m].site_density)
+        .fold(f64::INFINITY, f64::min);
+    let band = config.interface_band.as_ref();
+    let d_int = band.map_or(0.0, |b| b.diffusivity_cm2_s * CM2_S);
+    let d_ref = sites
+        .iter()
+        .map(|&m| materials[m].diffusivity)
+        .fold(d_int, f64::max);
+    let ell_m = ell * NM;
+    let kt_j = kt_ev * E_CHARGE;
+    let density_scale = n_ref * N_A * kt_j; // Pa = J/m³ per kT per reference site
+    let depth_m3 = if d == 2 {
+        ell_m * ell_m * NM
+    } else {
+        ell_m.powi(3)
+    };
+    let uniform = sites.len() == 1 && micro.phi[sites[0]].iter().all(|&v| v == 1.0);
+
+    // Site fractions per material and in total.
+    let mut components = Vec::new();
+    let mut psi = vec![0.0; n];
+    for &m in &sites {
+        let scale = materials[m].site_density / n_ref;
+        let psi_m: Vec<f64> = micro.phi[m].iter().map(|&f| f * scale).collect();
+        for (p, v) in psi.iter_mut().zip(&psi_m) {
+            *p += v;
+        }
+        components.push(Component {
+            material: Some(m),
+            free_energy: materials[m]
+                .free_energy
+                .clone()
+                .expect("materials with sites carry a free energy"),
+            psi: if uniform { None } else { Some(psi_m) },
+        });
+    }
+    let psi_floor = SOLID_FRACTION * n_min / n_ref;
+
+    // Flux prefactor ψ d(x), raised (never lowered) in the interface band.
+    let mut flux = vec![0.0; n];
+    for &m in &sites {
+        let w = materials[m].site_density / n_ref * materials[m].diffusivity / d_ref;
+        for (f, &phi) in flux.iter_mut().zip(&micro.phi[m]) {
+            *f += phi * w;
+        }
+    }
+    if let Some(b) = band {
+        let ia = materials
+            .iter()
+            .position(|m| m.name == b.materials[0])
+            .unwrap_or(0);
+        let ib = materials
+            .iter()
+            .position(|m| m.name == b.materials[1])
+            .unwrap_or(0);
+        for i in 0..n {
+            if micro.phi[ia][i] * micro.phi[ib][i] > b.threshold {
+                flux[i] = flux[i].max(psi[i] * d_int / d_ref);
+            }
+        }
+    }
+    // Mobility groups: each distinct level of d(x) = flux/ψ (within a factor 2) is one group;
+    // a voxel joins the lowest level at or above its own d, so its stabilisation is never short.
+    let mut levels: Vec<f64> = sites
+        .iter()
+        .map(|&m| materials[m].diffusivity / d_ref)
+        .collect();
+    if band.is_some() {
+        levels.push(d_int / d_ref);
+    }
+    levels.sort_by(f64::total_cmp);
+    let mut merged: Vec<f64> = Vec::new();
+    for l in levels.into_iter().rev() {
+        if merged.last().is_none_or(|&top: &f64| top > 2.0 * l) {
+            merged.push(l);
+        }
+    }
+    merged.reverse();
+    let groups = if merged.len() <= 1 || uniform {
+        vec![Group {
+            mobility: 0.25 * merged.last().copied().unwrap_or(1.0),
+            weight: None,
+        }]
+    } else {
+        let mut weights = vec![vec![0.0; n]; merged.len()];
+        for i in 0..n {
+            let di = if psi[i] >= psi_floor {
+                flux[i] / psi[i]
+            } else {
+                0.0
+            };
+            let g = merged
+                .iter()
+                .position(|&l| l >= di * (1.0 - 1e-9))
+                .unwrap_or(merged.len() - 1);
+            weights[g][i] = 1.0;
+        }
+        merged
+            .iter()
+            .zip(weights)
+            .map(|(&l, w)| Group {
+                mobility: 0.25 * l,
+                weight: Some(w),
+            })
+            .collect()
+    };
+
+    // Gradient energy per site: from kappa_j_m (per volume of the densest host), or a width.
+    let kappa = match (ch.kappa_j_m, ch.interface_width_nm) {
+        (Some(k), _) => k / (density_scale * ell_m * ell_m),
+        (None, Some(w)) => {
+            let strongest = components
+                .iter()
+                .flat_map(|c| c.free_energy.interfaces())
+                .max_by(|a, b| a.barrier.total_cmp(&b.barrier))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "cahn_hilliard.interface_width_nm",
+                        w,
+                        &format!("no material has a miscibility gap (omega_ev > 2kT = {:.4} eV), so there is no interface to size", 2.0 * kt_ev),
+                        "give kappa_j_m instead",
+                    )
+                })?;
+            strongest.kappa_for_width(w / ell)
+        }
+        (None, None) => 0.0,
+    };
+
+    // Smoothed-boundary gradient ∇ψ / max(ψ, floor), spectral.
+    let grad_log_psi = if uniform {
+        None
+    } else {
+        let g = spectral_gradient(grid, &psi);
+        Some(g.map(|comp| {
+            comp.iter()
+                .zip(&psi)
+                .map(|(gv, &p)| gv / p.max(psi_floor))
+                .collect()
+        }))
+    };
+
+    // Electrolyte default stiffness: 1e-3 of the softest solid (model.md §2).
+    let softest = materials
+        .iter()
+        .filter(|m| !m.electrolyte)
+        .map(|m| m.young.min(m.young_full))
+        .fold(f64::INFINITY, f64::min);
+    for (m, cfg) in materials.iter_mut().zip(config.materials.values()) {
+        if m.electrolyte && cfg.young_modulus_gpa.is_none() && softest.is_finite() {
+            m.young = 1e-3 * softest;
+            m.young_full = m.young;
+        }
+    }
+    let mechanics = config.mechanics.as_ref().map(|mc| {
+        let mats = materials
+            .iter()
+            .map(|m| {
+                let (l0, m0) = lame(m.young, m.poisson);
+                let (l1, m1) = lame(m.young_full, m.poisson);
+                MechMaterial {
+                    lambda0: l0 / density_scale,
+                    mu0: m0 / density_scale,
+                    dlambda: (l1 - l0) / density_scale,
+                    dmu: (m1 - m0) / density_scale,
+                    expansion: m.expansion,
+                    c_ref: m.c_ref,
+                }
+            })
+            .collect::<Vec<_>>();
+        Mechanics {
+            boundary: mc.boundary,
+            solver: mc.solver,
+            tolerance: mc.tolerance,
+            max_iterations: mc.max_iterations,
+            out_of_plane: mc.out_of_plane,
+            anisotropic: mats.iter().any(|m| !m.expansion.is_isotropic()),
+            materials: mats,
+        }
+    });
+
+    // Default S: half the largest f'' of any host over its working range, plus the elastic
+    // self-stiffness E β²/(1−ν) per site where mechanics couples (model.md §8).
+    let mut s_default = components
+        .iter()
+        .map(|c| c.free_energy.max_d2())
+        .fold(0.0, f64::max);
+    if mechanics.is_some() {
+        for &m in &sites {
+            let mat = &materials[m];
+            let b = mat.expansion.largest();
+            let stiff = mat.young.max(mat.young_full) * b * b
+                / (1.0 - mat.poisson)
+                / (mat.site_density * N_A * kt_j);
+            let f2 = mat.free_energy.as_ref().map_or(0.0, FreeEnergy::max_d2);
+            s_default = s_default.max(f2 + stiff);
+        }
+    }
+    let chemistry = Chemistry {
+        components,
+        psi: if uniform { None } else { Some(psi.clone()) },
+        psi_floor,
+        flux: if uniform { None } else { Some(flux) },
+        mobility: Mobility::SiteBlocking,
+        grad_log_psi,
+        groups,
+        kappa,
+        stabilization: ch.stabilization.unwrap_or(1.0),
+        stabilization_s: ch.stabilization_s.unwrap_or(0.5 * s_default),
+    };
+    let capacity: f64 = if uniform {
+        n as f64
+    } else {
+        psi.iter().sum::<f64>()
+    } * grid.voxel_volume();
+
+    let tau = ell_m * ell_m / d_ref;
+    let drive = config.drive.as_ref().map(|dc| {
+        let e = materials.iter().position(|m| m.electrolyte).unwrap_or(0);
+        let grad = spectral_gradient(grid, &micro.phi[e]);
+        // s(x) = h |∇φ_electrolyte| on solid voxels (h = 1 model length).
+        let rate: Vec<f64> = (0..n)
+            .map(|i| {
+                if psi[i] < psi_floor {
+                    0.0
+                } else {
+                    let g2 = grad[0][i].powi(2) + grad[1][i].powi(2) + grad[2][i].powi(2);
+                    dc.rate_constant_per_s * tau * g2.sqrt()
+                }
+            })
+            .collect();
+        let sign = if dc.direction == Direction::Insertion {
+            1.0
+        } else {
+            -1.0
+        };
+        Drive {
+            mode: dc.mode,
+            direction: dc.direction,
+            rate,
+            current: sign * dc.c_rate.unwrap_or(0.0) * capacity * tau / 3600.0,
+            mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
+            soc_target: dc.soc_target,
+            cutoff_voltage_v: dc.cutoff_voltage_v,
+        }
+    });
+    let units = Units {
+        dimensionless: false,
+        length: ell,
+        time: tau,
+        energy: n_ref * N_A * kt_ev * depth_m3,
+        energy_unit: if d == 2 { "eV/nm" } else { "eV" },
+        time_unit: "s",
+        kt_ev,
+        stress_pa: density_scale,
+        ions_mol: n_ref * depth_m3,
+    };
+    Ok((
+        units,
+        materials.to_vec(),
+        Some(micro),
+        chemistry,
+        mechanics,
+        drive,
+        capacity,
+    ))
+}
+
+/// ∇f by FFT (model length units), x, y, z components (z zero in 2-D).
+pub fn spectral_gradient(grid: &Grid, f: &[f64]) -> [Vec<f64>; 3] {
+    use crate::backend::cpu::fft::Fft;
+    use rustfft::num_complex::Complex64;
+    let mut fft = Fft::new(grid.n);
+    let sp = fft.spectrum;
+    let mut hat = vec![Complex64::default(); sp.len()];
+    fft.forward(f, &mut hat);
+    let mut out = [vec![0.0; f.len()], vec![0.0; f.len()], vec![0.0; f.len()]];
+    for (a, o) in out.iter_mut().enumerate().take(grid.dim()) {
+        let mut g = hat.clone();
+        for kx in 0..sp.nxh {
+            for ky in 0..grid.n[1] {
+                for kz in 0..grid.n[2] {
+                    let k = grid.derivative_wavenumber(a, [kx, ky, kz][a]);
+                    let v = &mut g[sp.index(kx, ky, kz)];
+                    *v = Complex64::new(-k * v.im, k * v.re);
+                }
+            }
+        }
+        fft.inverse(&mut g, o);
+    }
+    out
 }

@@ -11,11 +11,13 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::backend::{Backend, BackendChoice, BackendKind, Observables, select};
+use crate::config::Direction;
 use crate::config::LoadedConfig;
+use crate::diagnostics::{self, IonLedger};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
-use crate::output::hdf5::{RunAttributes, SnapshotWriter};
-use crate::output::png::ImageWriter;
+use crate::output::hdf5::{RunAttributes, SnapshotWriter, StaticFields};
+use crate::output::png::{ImageWriter, MapKind};
 use crate::output::timeseries::TimeSeriesWriter;
 use crate::output::{OutputWriter, Row, StopReason};
 use crate::problem::Problem;
@@ -29,6 +31,8 @@ pub struct RunOptions {
     pub backend: BackendChoice,
     /// No progress bar and no notices.
     pub quiet: bool,
+    /// Run the `[pristine]` twin of the microstructure.
+    pub pristine: bool,
 }
 
 /// What a finished run reports.
@@ -65,7 +69,7 @@ impl std::fmt::Display for RunSummary {
 
 /// Runs one config end to end: folder, resolved config, backend, writers, loop.
 pub fn run(loaded: &LoadedConfig, opts: &RunOptions) -> Result<RunSummary> {
-    let problem = Problem::new(&loaded.config)?;
+    let problem = loaded.problem(opts.pristine)?;
     prepare_dir(&opts.out_dir)?;
     let images = opts.out_dir.join("images");
     prepare_dir(&images)?;
@@ -104,6 +108,29 @@ fn prepare_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The fields each snapshot holds, with their units.
+fn snapshot_fields(problem: &Problem) -> Vec<(FieldName, String)> {
+    let mu_unit = if problem.units.dimensionless {
+        "1"
+    } else {
+        "kT"
+    };
+    let mut f = vec![
+        (FieldName::C, "1".to_string()),
+        (FieldName::Mu, mu_unit.to_string()),
+    ];
+    if problem.mechanics.is_some() {
+        for name in FieldName::elastic(problem.grid.dim()) {
+            let unit = match name {
+                FieldName::Stress(_) | FieldName::VonMises => "GPa",
+                _ => "1",
+            };
+            f.push((name, unit.to_string()));
+        }
+    }
+    f
+}
+
 fn standard_writers(
     loaded: &LoadedConfig,
     problem: &Problem,
@@ -126,10 +153,25 @@ fn standard_writers(
         time_unit: u.time_unit.into(),
         config: loaded.resolved.clone(),
     };
-    let mu_unit = if u.dimensionless { "1" } else { "kT" };
+    let statics = match &problem.microstructure {
+        Some(m) => StaticFields {
+            phi: problem
+                .materials
+                .iter()
+                .zip(&m.phi)
+                .map(|(mat, phi)| (mat.name.clone(), phi.clone()))
+                .collect(),
+            labels: Some((
+                m.labels.clone(),
+                problem.materials.iter().map(|m| m.name.clone()).collect(),
+            )),
+        },
+        None => StaticFields::default(),
+    };
     let mut writers: Vec<Box<dyn OutputWriter>> = vec![
         Box::new(TimeSeriesWriter::create(
             dir,
+            &diagnostics::columns(problem),
             Some((
                 dir.join("images").join("free_energy.png"),
                 time_label.into(),
@@ -139,23 +181,50 @@ fn standard_writers(
         Box::new(SnapshotWriter::create(
             dir,
             problem.grid.n,
-            vec![(FieldName::C, "1".into()), (FieldName::Mu, mu_unit.into())],
+            snapshot_fields(problem),
             &attrs,
+            &statics,
         )?),
     ];
     let out = &loaded.config.output;
     if out.images {
-        let range = out.c_range.unwrap_or(match problem.free_energy {
-            crate::free_energy::FreeEnergy::DoubleWell { a, b, .. } => {
-                [a - 0.1 * (b - a), b + 0.1 * (b - a)]
-            }
-            _ => [0.0, 1.0],
-        });
+        let range = out
+            .c_range
+            .unwrap_or(match problem.chemistry.components[0].free_energy {
+                crate::free_energy::FreeEnergy::DoubleWell { a, b, .. } => {
+                    [a - 0.1 * (b - a), b + 0.1 * (b - a)]
+                }
+                _ => [0.0, 1.0],
+            });
+        let mut maps = vec![MapKind {
+            field: FieldName::C,
+            label: "c (site fraction)".into(),
+            range: Some(range),
+        }];
+        if let Some(m) = &problem.mechanics {
+            // tr ε of a material at its full expansion bounds the map on both sides.
+            let tr = m
+                .materials
+                .iter()
+                .map(|x| (2.0 * x.expansion.a + x.expansion.c).abs())
+                .fold(0.0, f64::max);
+            let tr = if tr > 0.0 { tr } else { 1.0 };
+            maps.push(MapKind {
+                field: FieldName::VolumetricStrain,
+                label: "volumetric strain tr ε".into(),
+                range: Some([-tr, tr]),
+            });
+            maps.push(MapKind {
+                field: FieldName::VonMises,
+                label: "von Mises stress (GPa)".into(),
+                range: None,
+            });
+        }
         let l = problem.grid.lengths();
         writers.push(Box::new(ImageWriter {
             dir: dir.join("images"),
             grid: problem.grid.clone(),
-            range,
+            maps,
             lengths: [l[0] * u.length, l[1] * u.length],
             length_unit: if u.dimensionless {
                 "benchmark units".into()
@@ -180,6 +249,7 @@ pub struct Simulation {
     output_times: Vec<f64>,
     every_steps: Option<u64>,
     snapshot_every: u64,
+    ledger: IonLedger,
 }
 
 impl Simulation {
@@ -203,6 +273,7 @@ impl Simulation {
             output_times,
             every_steps: out.every_steps,
             snapshot_every: out.snapshot_every,
+            ledger: IonLedger::default(),
         }
     }
 
@@ -213,13 +284,15 @@ impl Simulation {
             step,
             time: time * u.time,
             dt: dt * u.time,
-            free_energy: (obs.energy_chemical + obs.energy_gradient) * u.energy,
+            free_energy: (obs.energy_chemical + obs.energy_gradient + obs.energy_elastic)
+                * u.energy,
             energy_chemical: obs.energy_chemical * u.energy,
             energy_gradient: obs.energy_gradient * u.energy,
             mean_c: obs.mean_c,
             c_min: obs.c_min,
             c_max: obs.c_max,
             wall_s,
+            extra: diagnostics::values(&self.problem, obs, &self.ledger),
         }
     }
 
@@ -264,6 +337,12 @@ impl Simulation {
         let mut stepper = TimeStepper::new(&self.problem.time);
         let (mut step, mut time) = (0u64, 0.0f64);
         let mut outputs = 0u64;
+        self.ledger.initial = self.backend.observe()?.total_c;
+        if let Some(d) = &self.problem.drive
+            && d.mode == crate::config::DriveMode::Potentiostatic
+        {
+            self.ledger.mu_e = Some(d.mu_e);
+        }
         self.output(step, time, 0.0, true, 0.0)?;
         outputs += 1;
         let mut next = 1;
@@ -289,15 +368,22 @@ impl Simulation {
                 });
             }
             stepper.adapt(dt, report.max_dc);
+            self.ledger.record(&report);
             if landed {
                 next += 1;
             }
+            let stop = self.drive_stop();
             let by_steps = self.every_steps.is_some_and(|n| step.is_multiple_of(n));
-            if landed || by_steps {
-                let last = next >= self.output_times.len();
+            if landed || by_steps || stop.is_some() {
+                let last = next >= self.output_times.len() || stop.is_some();
                 let snapshot = last || outputs.is_multiple_of(self.snapshot_every);
                 self.output(step, time, dt, snapshot, start.elapsed().as_secs_f64())?;
                 outputs += 1;
+            }
+            if let Some(reason) = stop {
+                bar.finish_and_clear();
+                self.finish(&reason)?;
+                return Ok(self.summary(step, time, start, out_dir, reason));
             }
             if progress {
                 bar.set_position((1000.0 * time / end) as u64);
@@ -310,14 +396,44 @@ impl Simulation {
         }
         bar.finish_and_clear();
         self.finish(&StopReason::EndTime)?;
-        Ok(RunSummary {
-            steps: step,
+        Ok(self.summary(step, time, start, out_dir, StopReason::EndTime))
+    }
+
+    fn summary(
+        &self,
+        steps: u64,
+        time: f64,
+        start: Instant,
+        out_dir: &Path,
+        stop: StopReason,
+    ) -> RunSummary {
+        RunSummary {
+            steps,
             time: time * self.problem.units.time,
             time_unit: self.problem.units.time_unit.into(),
             wall_s: start.elapsed().as_secs_f64(),
             out_dir: out_dir.to_path_buf(),
             backend: self.backend.kind(),
-            stop: StopReason::EndTime,
-        })
+            stop,
+        }
+    }
+
+    /// A drive's stop condition, from the ledger (no reduction needed).
+    fn drive_stop(&self) -> Option<StopReason> {
+        let d = self.problem.drive.as_ref()?;
+        let inserting = d.direction == Direction::Insertion;
+        if let Some(target) = d.soc_target {
+            let soc = self.ledger.soc(self.problem.capacity);
+            if (inserting && soc >= target) || (!inserting && soc <= target) {
+                return Some(StopReason::SocTarget);
+            }
+        }
+        if let Some(cut) = d.cutoff_voltage_v {
+            let v = self.ledger.voltage(&self.problem);
+            if (inserting && v <= cut) || (!inserting && v >= cut) {
+                return Some(StopReason::CutoffVoltage);
+            }
+        }
+        None
     }
 }

@@ -15,6 +15,7 @@ fn options(dir: &std::path::Path) -> RunOptions {
         out_dir: dir.to_path_buf(),
         backend: BackendChoice::Cpu,
         quiet: true,
+        pristine: false,
     }
 }
 
@@ -44,7 +45,10 @@ fn hdf5_csv_png_and_config_round_trip() {
     let summary = run(&loaded, &options(dir.path())).unwrap();
 
     let (header, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    assert_eq!(header, COLUMNS.map(String::from).to_vec());
+    assert_eq!(header[..COLUMNS.len()], COLUMNS.map(String::from));
+    let expected_extra = swellfield::diagnostics::columns(&problem);
+    assert_eq!(header[COLUMNS.len()..], expected_extra[..]);
+    assert!(expected_extra.contains(&"mean_c_sn".to_string()));
     let times = common::column(&header, &rows, "time");
     assert_eq!(times.first(), Some(&0.0));
     assert_eq!(times.last(), Some(&400.0));

@@ -29,6 +29,7 @@ fn free_energy_follows_published_curves_to_t_100() {
         out_dir: dir.path().to_path_buf(),
         backend: BackendChoice::Cpu,
         quiet: true,
+        pristine: false,
     };
     run(&loaded, &opts).expect("PFHub 1a run");
     let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));

@@ -51,24 +51,53 @@ pub enum BackendChoice {
 /// What one step reports back: cheap scalars only.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepReport {
-    /// Largest |c_new − c_old| over the grid (drives the adaptive dt).
+    /// Largest |c_new − c_old| over the solid (drives the adaptive dt).
     pub max_dc: f64,
     /// Voxels whose new c is NaN or infinite.
     pub non_finite: u64,
+    /// The electrode's μ_e used in this step (kT), when there is a drive.
+    pub mu_e: Option<f64>,
+    /// Ions inserted in this step, Σ ψ c ΔṼ units (negative: extracted).
+    pub ions_added: f64,
+    /// Elastic solver iterations and relative residual of this step's solve.
+    pub elastic_iterations: u64,
+    pub elastic_residual: f64,
+}
+
+/// Per-material reductions (model units).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MaterialObservables {
+    /// Σ φ_m ΔṼ: the material's volume.
+    pub volume: f64,
+    /// Volume change of the material's region: Σ φ_m (det(I + ε) − 1) / Σ φ_m.
+    pub swelling: f64,
+    /// Largest von Mises stress where φ_m > 1/2.
+    pub max_von_mises: f64,
+    /// Largest hydrostatic stress tr σ/3 (tension positive) where φ_m > 1/2.
+    pub max_hydrostatic: f64,
+    /// Site-weighted mean c of the material (NaN when it holds no sites).
+    pub mean_c: f64,
 }
 
 /// The reductions the time series needs, in model units.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Observables {
+    /// Mean, min and max of c over the solid.
     pub mean_c: f64,
     pub c_min: f64,
     pub c_max: f64,
-    /// Σ c ΔV: the amount of ions, model units (conserved without current).
+    /// Σ ψ c ΔṼ: the amount of ions (conserved without current).
     pub total_c: f64,
-    /// Σ f(c) ΔV.
+    /// Σ Σ_m ψ_m g_m(c) ΔṼ.
     pub energy_chemical: f64,
-    /// Σ κ/2 |∇c|² ΔV.
+    /// Σ ψ κ/2 |∇c|² ΔṼ.
     pub energy_gradient: f64,
+    /// Σ ½ σ : (ε − ε*) ΔṼ.
+    pub energy_elastic: f64,
+    /// Mean strain and stress (Voigt).
+    pub mean_strain: [f64; 6],
+    pub mean_stress: [f64; 6],
+    pub materials: Vec<MaterialObservables>,
     /// Voxels where c is NaN or infinite.
     pub non_finite: u64,
 }
@@ -76,7 +105,8 @@ pub struct Observables {
 /// One backend computing the model.md §4/§6 step.
 pub trait Backend {
     fn kind(&self) -> BackendKind;
-    /// One semi-implicit Cahn–Hilliard step of `dt` (model time).
+    /// One step of `dt` (model time): mechanical equilibrium at the current c, the insertion
+    /// (galvanostatic μ_e solved inside), and the semi-implicit Cahn–Hilliard update.
     fn step(&mut self, dt: f64) -> Result<StepReport>;
     /// A few reductions: cheap on every backend.
     fn observe(&mut self) -> Result<Observables>;

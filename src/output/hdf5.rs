@@ -12,6 +12,14 @@ use super::{OutputWriter, Row, StopReason};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
 
+/// Fields written once under `/static/`: φ_m per material, and the sharp material map with
+/// the material names in label order.
+#[derive(Debug, Clone, Default)]
+pub struct StaticFields {
+    pub phi: Vec<(String, Vec<f64>)>,
+    pub labels: Option<(Vec<u16>, Vec<String>)>,
+}
+
 /// Static facts about the run stored as file attributes.
 #[derive(Debug, Clone)]
 pub struct RunAttributes {
@@ -41,6 +49,7 @@ impl SnapshotWriter {
         n: [usize; 3],
         fields: Vec<(FieldName, String)>,
         attrs: &RunAttributes,
+        statics: &StaticFields,
     ) -> Result<Self> {
         let path = dir.join("snapshots.h5");
         let err = |e: hdf5::Error| Error::Write {
@@ -87,6 +96,43 @@ impl SnapshotWriter {
             .map_err(err)?;
         file.create_group("fields").map_err(err)?;
         let [nx, ny, nz] = n;
+        if !statics.phi.is_empty() || statics.labels.is_some() {
+            file.create_group("static").map_err(err)?;
+        }
+        for (name, phi) in &statics.phi {
+            let arr =
+                Array3::from_shape_vec((nz, ny, nx), phi.clone()).map_err(|e| Error::Write {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let ds = file
+                .new_dataset_builder()
+                .with_data(&arr)
+                .create(format!("static/phi_{name}").as_str())
+                .map_err(err)?;
+            ds.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create("units")
+                .and_then(|a| a.write_scalar(&text("1")))
+                .map_err(err)?;
+        }
+        if let Some((labels, names)) = &statics.labels {
+            let arr =
+                Array3::from_shape_vec((nz, ny, nx), labels.clone()).map_err(|e| Error::Write {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let ds = file
+                .new_dataset_builder()
+                .with_data(&arr)
+                .create("static/material")
+                .map_err(err)?;
+            ds.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create("names")
+                .and_then(|a| a.write_scalar(&text(&names.join(","))))
+                .map_err(err)?;
+        }
         for (field, unit) in &fields {
             let ds = file
                 .new_dataset::<f64>()

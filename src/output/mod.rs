@@ -27,6 +27,8 @@ pub struct Row {
     pub c_max: f64,
     /// Wall-clock seconds since the run started.
     pub wall_s: f64,
+    /// The run's further columns (diagnostics::columns order).
+    pub extra: Vec<f64>,
 }
 
 /// Why a run ended; recorded by every writer.
@@ -34,6 +36,10 @@ pub struct Row {
 pub enum StopReason {
     /// Reached `time.end`.
     EndTime,
+    /// Reached `drive.soc_target`.
+    SocTarget,
+    /// The voltage crossed `drive.cutoff_voltage_v`.
+    CutoffVoltage,
     /// A NaN or infinity appeared (nothing from that step was written).
     NonFinite { field: String, step: u64, time: f64 },
 }
@@ -42,6 +48,8 @@ impl std::fmt::Display for StopReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StopReason::EndTime => write!(f, "end_time"),
+            StopReason::SocTarget => write!(f, "soc_target"),
+            StopReason::CutoffVoltage => write!(f, "cutoff_voltage"),
             StopReason::NonFinite { field, step, time } => {
                 write!(f, "non_finite {field} at step {step}, time {time:e}")
             }

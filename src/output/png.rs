@@ -112,11 +112,21 @@ fn colour(v: f64, lo: f64, hi: f64) -> RGBColor {
     ViridisRGB::get_color_normalized(v.clamp(lo, hi), lo, hi)
 }
 
-/// Writes `images/c_<step>.png` for every snapshot, colour range fixed for the run.
+/// One kind of map drawn at every snapshot.
+#[derive(Debug, Clone)]
+pub struct MapKind {
+    pub field: crate::fields::FieldName,
+    /// Colour-bar label with unit.
+    pub label: String,
+    /// Fixed range for the run, or `None` for each image's own 0..max.
+    pub range: Option<[f64; 2]>,
+}
+
+/// Writes `images/<field>_<step>.png` for every snapshot and map kind.
 pub struct ImageWriter {
     pub dir: std::path::PathBuf,
     pub grid: Grid,
-    pub range: [f64; 2],
+    pub maps: Vec<MapKind>,
     /// Box edge lengths (x, y) in the config's length unit, and its name.
     pub lengths: [f64; 2],
     pub length_unit: String,
@@ -125,26 +135,39 @@ pub struct ImageWriter {
 
 impl super::OutputWriter for ImageWriter {
     fn write(&mut self, row: &super::Row, fields: Option<&crate::fields::Fields>) -> Result<()> {
-        let Some(c) = fields.and_then(|f| f.get(crate::fields::FieldName::C)) else {
-            return Ok(());
-        };
-        let title = format!(
-            "c at step {}, t = {:.4e} {}",
-            row.step, row.time, self.time_unit
-        );
-        let spec = MapSpec {
-            title: &title,
-            label: "c (site fraction)",
-            range: self.range,
-            lengths: self.lengths,
-            length_unit: &self.length_unit,
-        };
-        write_map(
-            &self.dir.join(format!("c_{:08}.png", row.step)),
-            c,
-            &self.grid,
-            &spec,
-        )
+        let Some(fields) = fields else { return Ok(()) };
+        for map in &self.maps {
+            let Some(values) = fields.get(map.field) else {
+                continue;
+            };
+            let range = map.range.unwrap_or_else(|| {
+                let hi = values
+                    .iter()
+                    .cloned()
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                [0.0, if hi > 0.0 { hi } else { 1.0 }]
+            });
+            let name = map.field.as_str();
+            let title = format!(
+                "{name} at step {}, t = {:.4e} {}",
+                row.step, row.time, self.time_unit
+            );
+            let spec = MapSpec {
+                title: &title,
+                label: &map.label,
+                range,
+                lengths: self.lengths,
+                length_unit: &self.length_unit,
+            };
+            write_map(
+                &self.dir.join(format!("{name}_{:08}.png", row.step)),
+                values,
+                &self.grid,
+                &spec,
+            )?;
+        }
+        Ok(())
     }
 
     fn finish(&mut self, _reason: &super::StopReason) -> Result<()> {

@@ -26,6 +26,7 @@ pub const COLUMNS: [&str; 10] = [
 
 pub struct TimeSeriesWriter {
     path: PathBuf,
+    extra: usize,
     file: BufWriter<File>,
     rows: Vec<Row>,
     plot: Option<(PathBuf, String, String)>,
@@ -34,16 +35,25 @@ pub struct TimeSeriesWriter {
 impl TimeSeriesWriter {
     /// Creates `dir/timeseries.csv` and writes the header. `plot` is the free-energy plot's
     /// path and axis units (time, energy), drawn at the end.
-    pub fn create(dir: &Path, plot: Option<(PathBuf, String, String)>) -> Result<Self> {
+    pub fn create(
+        dir: &Path,
+        extra_columns: &[String],
+        plot: Option<(PathBuf, String, String)>,
+    ) -> Result<Self> {
         let path = dir.join("timeseries.csv");
         let file = File::create(&path).map_err(|e| write_err(&path, e))?;
         let mut w = TimeSeriesWriter {
             path,
+            extra: extra_columns.len(),
             file: BufWriter::new(file),
             rows: Vec::new(),
             plot,
         };
-        let header = COLUMNS.join(",");
+        let mut header = COLUMNS.join(",");
+        for c in extra_columns {
+            header.push(',');
+            header.push_str(c);
+        }
         writeln!(w.file, "{header}")
             .and_then(|_| w.file.flush())
             .map_err(|e| write_err(&w.path, e))?;
@@ -60,8 +70,7 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
 
 impl OutputWriter for TimeSeriesWriter {
     fn write(&mut self, r: &Row, _fields: Option<&Fields>) -> Result<()> {
-        writeln!(
-            self.file,
+        let mut line = format!(
             "{},{:e},{:e},{:.12e},{:.12e},{:.12e},{:.15e},{:.15e},{:.15e},{:.3}",
             r.step,
             r.time,
@@ -73,9 +82,18 @@ impl OutputWriter for TimeSeriesWriter {
             r.c_min,
             r.c_max,
             r.wall_s
-        )
-        .and_then(|_| self.file.flush())
-        .map_err(|e| write_err(&self.path, e))?;
+        );
+        debug_assert_eq!(r.extra.len(), self.extra);
+        for v in &r.extra {
+            if v.fract() == 0.0 && v.abs() < 1e15 {
+                line.push_str(&format!(",{}", *v as i64));
+            } else {
+                line.push_str(&format!(",{v:.10e}"));
+            }
+        }
+        writeln!(self.file, "{line}")
+            .and_then(|_| self.file.flush())
+            .map_err(|e| write_err(&self.path, e))?;
         self.rows.push(r.clone());
         Ok(())
     }

@@ -79,11 +79,18 @@ pub fn gradient_component(
     });
 }
 
-/// `g ← m(c) g`: the flux component in real space.
-pub fn mobility_flux(c: &[f64], g: &mut [f64], mobility: Mobility) {
-    g.par_iter_mut()
-        .zip(c.par_iter())
-        .for_each(|(g, &c)| *g *= mobility.at(c));
+/// `g ← ψ d(x) m(c) g`: the flux component in real space (`flux` = ψ d, or 1 when uniform).
+pub fn mobility_flux(c: &[f64], g: &mut [f64], mobility: Mobility, flux: Option<&[f64]>) {
+    match flux {
+        None => g
+            .par_iter_mut()
+            .zip(c.par_iter())
+            .for_each(|(g, &c)| *g *= mobility.at(c)),
+        Some(f) => g
+            .par_iter_mut()
+            .zip(c.par_iter().zip(f.par_iter()))
+            .for_each(|(g, (&c, &f))| *g *= f * mobility.at(c)),
+    }
 }
 
 /// `div_hat += i k_axis flux_hat` (or `=` when `first`).
@@ -112,41 +119,32 @@ pub fn accumulate_divergence(
         });
 }
 
-/// The implicit update, in place on `c_hat`: `ĉ ← (ĉ + dt div + dt L ĉ) / (1 + dt L)`, with
-/// `L = stab (κ k⁴ + S k²)`, `stab = A m_max`.
-pub fn semi_implicit_update(
+/// The semi-implicit increment, in place: `rhs ← dt rhs / (1 + dt L)` with
+/// `L = stab (κ k⁴ + S k²)`, `stab = A m_max`. This is Zhu et al.'s
+/// `ĉ⁺ = (ĉ + dt rhs + dt L ĉ)/(1 + dt L)` written as the increment `ĉ⁺ − ĉ`.
+pub fn filter_increment(
     spectrum: &Spectrum,
     k: &Wavenumbers,
-    c_hat: &mut [Complex64],
-    div_hat: &[Complex64],
+    rhs: &mut [Complex64],
     dt: f64,
     stab: f64,
     kappa: f64,
     s: f64,
 ) {
-    let [_, ny, nz] = spectrum.n;
-    c_hat
-        .par_chunks_mut(ny * nz)
-        .zip(div_hat.par_chunks(ny * nz))
-        .enumerate()
-        .for_each(|(kx, (c, d))| {
-            for ky in 0..ny {
-                for kz in 0..nz {
-                    let i = ky * nz + kz;
-                    let k2 = k.k2(kx, ky, kz);
-                    let l = stab * (kappa * k2 * k2 + s * k2);
-                    c[i] = (c[i] * (1.0 + dt * l) + d[i] * dt) / (1.0 + dt * l);
-                }
-            }
-        });
+    for_each_mode(spectrum, rhs, |kx, ky, kz, v| {
+        let k2 = k.k2(kx, ky, kz);
+        let l = stab * (kappa * k2 * k2 + s * k2);
+        *v *= dt / (1.0 + dt * l);
+    });
 }
 
-/// `c ← c_new`, returning (max |Δc|, non-finite count).
-pub fn commit(c: &mut [f64], c_new: &[f64]) -> (f64, u64) {
+/// `c ← c_new`, returning (max |Δc| over voxels where `counts`, non-finite count).
+pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Sync) -> (f64, u64) {
     c.par_iter_mut()
         .zip(c_new.par_iter())
-        .map(|(c, &n)| {
-            let d = (n - *c).abs();
+        .enumerate()
+        .map(|(i, (c, &n))| {
+            let d = if counts(i) { (n - *c).abs() } else { 0.0 };
             *c = n;
             if n.is_finite() { (d, 0) } else { (0.0, 1) }
         })

@@ -1,19 +1,29 @@
-//! Pointwise chemistry on the CPU: the diffusion potential (model.md §4 without stress yet).
-//! Mirror of `shaders/chemistry.wgsl` once the GPU backend exists: one voxel per invocation.
+//! Pointwise chemistry on the CPU: the diffusion potential (model.md §4). Mirror of
+//! `shaders/chemistry.wgsl` once the GPU backend exists: one voxel per invocation.
 
 use rayon::prelude::*;
 
-use crate::free_energy::FreeEnergy;
+use super::elasticity::Elasticity;
+use crate::problem::Chemistry;
 
-/// `mu = f'(c) − κ ∇²c`, with `lap_c` the spectral Laplacian of c.
+/// `mu = Σ_m (ψ_m/ψ) g_m'(c) − κ lap_c + μ_el` on solid voxels, with `lap_c` the (smoothed-
+/// boundary) Laplacian; other voxels are left for the caller to fill.
 pub fn chemical_potential(
     c: &[f64],
     lap_c: &[f64],
     mu: &mut [f64],
-    free_energy: &FreeEnergy,
-    kappa: f64,
+    chem: &Chemistry,
+    elastic: Option<&Elasticity>,
 ) {
-    mu.par_iter_mut()
-        .zip(c.par_iter().zip(lap_c.par_iter()))
-        .for_each(|(mu, (&c, &lap))| *mu = free_energy.mu(c) - kappa * lap);
+    let kappa = chem.kappa;
+    mu.par_iter_mut().enumerate().for_each(|(i, mu)| {
+        if !chem.is_solid(i) {
+            return;
+        }
+        let mut v = chem.mu_chemical(i, c[i]) - kappa * lap_c[i];
+        if let Some(el) = elastic {
+            v += super::elastic_potential(el, i, chem.psi_at(i).max(chem.psi_floor));
+        }
+        *mu = v;
+    });
 }

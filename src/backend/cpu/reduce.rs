@@ -5,35 +5,38 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::cahn_hilliard::Wavenumbers;
+use super::elasticity::{Elasticity, WEIGHT, volume_change, von_mises};
 use super::fft::Spectrum;
-use crate::backend::Observables;
-use crate::free_energy::FreeEnergy;
+use crate::backend::{MaterialObservables, Observables};
+use crate::problem::Chemistry;
 
-/// Mean, extremes, total, chemical energy and non-finite count of c; the gradient energy from
-/// its spectrum by Parseval, `Σ_x |∇c|² = (1/N) Σ_k |k|² |ĉ_k|²`, with the full |k|² so that μ
-/// is exactly this discrete energy's variation.
-pub fn observe(
-    c: &[f64],
+/// Observables of a field that went non-finite: only the count means anything.
+pub fn non_finite(count: u64, materials: usize) -> Observables {
+    Observables {
+        mean_c: f64::NAN,
+        c_min: f64::NAN,
+        c_max: f64::NAN,
+        total_c: f64::NAN,
+        energy_chemical: f64::NAN,
+        energy_gradient: f64::NAN,
+        energy_elastic: f64::NAN,
+        mean_strain: [f64::NAN; 6],
+        mean_stress: [f64::NAN; 6],
+        materials: vec![MaterialObservables::default(); materials],
+        non_finite: count,
+    }
+}
+
+/// `Σ_x κ/2 |∇c|² ΔV` by Parseval, `Σ_x |∇c|² = (1/N) Σ_k |k|² |ĉ_k|²`, with the full |k|² so
+/// that μ is exactly this discrete energy's variation (uniform site density).
+pub fn gradient_energy_parseval(
     c_hat: &[Complex64],
     spectrum: &Spectrum,
     k: &Wavenumbers,
-    free_energy: &FreeEnergy,
     kappa: f64,
-    voxel_volume: f64,
-) -> Observables {
-    let (sum, min, max, chem, bad) = c
-        .par_iter()
-        .map(|&c| {
-            if c.is_finite() {
-                (c, c, c, free_energy.f(c), 0u64)
-            } else {
-                (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0, 1)
-            }
-        })
-        .reduce(
-            || (0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0, 0),
-            |a, b| (a.0 + b.0, a.1.min(b.1), a.2.max(b.2), a.3 + b.3, a.4 + b.4),
-        );
+    dv: f64,
+    n: usize,
+) -> f64 {
     let [_, ny, nz] = spectrum.n;
     let grad2: f64 = c_hat
         .par_chunks(ny * nz)
@@ -48,14 +51,140 @@ pub fn observe(
             s * spectrum.multiplicity(kx)
         })
         .sum();
-    let n = c.len() as f64;
+    0.5 * kappa * grad2 / n as f64 * dv
+}
+
+/// Mean, extremes and total of c over the solid, and the chemical energy.
+pub fn observe_chemistry(c: &[f64], chem: &Chemistry, dv: f64) -> Observables {
+    let (sum, count, min, max, total, energy) = c
+        .par_iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let psi = chem.psi_at(i);
+            let e = chem.energy_density(i, c);
+            if chem.is_solid(i) {
+                (c, 1.0, c, c, psi * c, e)
+            } else {
+                (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, psi * c, e)
+            }
+        })
+        .reduce(
+            || (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0, 0.0),
+            |a, b| {
+                (
+                    a.0 + b.0,
+                    a.1 + b.1,
+                    a.2.min(b.2),
+                    a.3.max(b.3),
+                    a.4 + b.4,
+                    a.5 + b.5,
+                )
+            },
+        );
     Observables {
-        mean_c: sum / n,
+        mean_c: sum / count,
         c_min: min,
         c_max: max,
-        total_c: sum * voxel_volume,
-        energy_chemical: chem * voxel_volume,
-        energy_gradient: 0.5 * kappa * grad2 / n * voxel_volume,
-        non_finite: bad,
+        total_c: total * dv,
+        energy_chemical: energy * dv,
+        energy_gradient: 0.0,
+        energy_elastic: 0.0,
+        mean_strain: [0.0; 6],
+        mean_stress: [0.0; 6],
+        materials: Vec::new(),
+        non_finite: 0,
     }
+}
+
+/// Elastic energy, mean strain and stress, and per material the swelling and stress maxima.
+pub fn observe_elasticity(obs: &mut Observables, el: &Elasticity, phi: &[Vec<f64>], dv: f64) {
+    let n = el.local.len();
+    let (energy, stress_sum) = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let s = el.stress_at(i);
+            let mut w = 0.0;
+            for k in 0..6 {
+                w += WEIGHT[k] * s[k] * (el.strain[k][i] - el.local[i].eigen[k]);
+            }
+            (0.5 * w, s)
+        })
+        .reduce(
+            || (0.0, [0.0; 6]),
+            |a, b| (a.0 + b.0, std::array::from_fn(|k| a.1[k] + b.1[k])),
+        );
+    obs.energy_elastic = energy * dv;
+    obs.mean_strain = el.mean_strain();
+    obs.mean_stress = stress_sum.map(|v| v / n as f64);
+    obs.materials = phi
+        .iter()
+        .map(|f| {
+            let (vol, swell, vm, hyd) = (0..n)
+                .into_par_iter()
+                .filter(|&i| f[i] > 0.0)
+                .map(|i| {
+                    let dv_i = volume_change(std::array::from_fn(|k| el.strain[k][i]));
+                    let major = f[i] > 0.5;
+                    let s = if major { el.stress_at(i) } else { [0.0; 6] };
+                    let vm = if major {
+                        von_mises(s)
+                    } else {
+                        f64::NEG_INFINITY
+                    };
+                    let h = if major {
+                        (s[0] + s[1] + s[2]) / 3.0
+                    } else {
+                        f64::NEG_INFINITY
+                    };
+                    (f[i], f[i] * dv_i, vm, h)
+                })
+                .reduce(
+                    || (0.0, 0.0, f64::NEG_INFINITY, f64::NEG_INFINITY),
+                    |a, b| (a.0 + b.0, a.1 + b.1, a.2.max(b.2), a.3.max(b.3)),
+                );
+            MaterialObservables {
+                volume: vol * dv,
+                swelling: if vol > 0.0 { swell / vol } else { 0.0 },
+                max_von_mises: if vm.is_finite() { vm } else { 0.0 },
+                max_hydrostatic: if hyd.is_finite() { hyd } else { 0.0 },
+                mean_c: f64::NAN,
+            }
+        })
+        .collect();
+}
+
+/// Site-weighted mean c per material (and volumes when mechanics did not fill them).
+pub fn material_compositions(
+    c: &[f64],
+    chem: &Chemistry,
+    phi: &[Vec<f64>],
+    mut mats: Vec<MaterialObservables>,
+) -> Vec<MaterialObservables> {
+    if mats.len() != phi.len() {
+        mats = phi
+            .iter()
+            .map(|f| MaterialObservables {
+                volume: f.par_iter().sum(),
+                ..Default::default()
+            })
+            .collect();
+    }
+    for m in mats.iter_mut() {
+        m.mean_c = f64::NAN;
+    }
+    for comp in &chem.components {
+        let Some(mi) = comp.material else { continue };
+        let (s, w) = match &comp.psi {
+            Some(p) => p
+                .par_iter()
+                .zip(c.par_iter())
+                .map(|(p, c)| (p * c, *p))
+                .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            None => (c.par_iter().sum(), c.len() as f64),
+        };
+        if mi < mats.len() && w > 0.0 {
+            mats[mi].mean_c = s / w;
+        }
+    }
+    mats
 }

@@ -1,0 +1,587 @@
+//! Mechanical equilibrium on the CPU (model.md §4, §6): heterogeneous isotropic stiffness,
+//! eigenstrain from composition, periodic cell with a macroscopic condition.
+//!
+//! Solved as the Galerkin form of the Lippmann–Schwinger equation (Zeman et al. 2010;
+//! Vondřejc, Zeman & Marek 2014): find the strain ε in the space of compatible fields plus the
+//! free mean components such that `P[C : (ε − ε*)] = 0`, with P the orthogonal projection onto
+//! that space (in Fourier space `G(τ) = 2 sym(ξ⊗τξ) − (ξ·τ·ξ) ξ⊗ξ`, ξ = k/|k|; at k = 0 the free
+//! mean components). `P C P` is symmetric positive definite there, so conjugate gradients
+//! converge with the square root of the stiffness contrast; warm-started from the last step.
+//! The basic Moulinec–Suquet fixed point is the fallback. Tensors are in Voigt order
+//! xx yy zz yz xz xy with tensor (not engineering) shear components; inner products weight the
+//! shear components twice (the Frobenius product).
+
+#![expect(
+    clippy::needless_range_loop,
+    reason = "Voigt components index several arrays in step"
+)]
+
+use rayon::prelude::*;
+use rustfft::num_complex::Complex64;
+
+use super::fft::{Fft, Spectrum};
+use crate::config::SolverKind;
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::problem::{Mechanics, Problem};
+
+/// Frobenius weights of the Voigt components.
+pub const WEIGHT: [f64; 6] = [1.0, 1.0, 1.0, 2.0, 2.0, 2.0];
+/// Voigt index of tensor component (i, j).
+pub const VOIGT: [[usize; 3]; 3] = [[0, 5, 4], [5, 1, 3], [4, 3, 2]];
+
+/// Six component fields.
+pub type Tensor = [Vec<f64>; 6];
+
+fn zeros(n: usize) -> Tensor {
+    std::array::from_fn(|_| vec![0.0; n])
+}
+
+/// The state of the elastic solve: the current strain, the eigenstrain and stiffness for the
+/// current c, and the CG workspace.
+pub struct Elasticity {
+    pub mechanics: Mechanics,
+    grid: Grid,
+    /// Per voxel, per material: φ_m (shared with the problem).
+    phi: Vec<Vec<f64>>,
+    axis: Option<Vec<[f64; 3]>>,
+    /// Components that vary in space (go through the FFT); the others are uniform means.
+    spectral: [bool; 6],
+    free: [bool; 6],
+    pub strain: Tensor,
+    /// Stiffness and eigenstrain per voxel at the current c.
+    pub local: Vec<Local>,
+    r: Tensor,
+    p: Tensor,
+    q: Tensor,
+    spectra: [Vec<Complex64>; 6],
+    pub last_iterations: u64,
+    pub last_residual: f64,
+}
+
+impl Elasticity {
+    pub fn new(problem: &Problem, mechanics: &Mechanics) -> Self {
+        let n = problem.grid.len();
+        let micro = problem
+            .microstructure
+            .as_ref()
+            .expect("mechanics needs materials");
+        let dim = problem.grid.dim();
+        let anisotropic_axes = mechanics.anisotropic;
+        let antiplane = dim == 2
+            && anisotropic_axes
+            && micro
+                .axis
+                .iter()
+                .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
+        let spectral = if dim == 3 {
+            [true; 6]
+        } else {
+            [true, true, false, antiplane, antiplane, true]
+        };
+        let sp = Spectrum::new(problem.grid.n);
+        Elasticity {
+            mechanics: mechanics.clone(),
+            grid: problem.grid.clone(),
+            phi: micro.phi.clone(),
+            axis: anisotropic_axes.then(|| micro.axis.clone()),
+            spectral,
+            free: mechanics.free_means(dim),
+            strain: zeros(n),
+            local: vec![Local::default(); n],
+            r: zeros(n),
+            p: zeros(n),
+            q: zeros(n),
+            spectra: std::array::from_fn(|_| vec![Complex64::default(); sp.len()]),
+            last_iterations: 0,
+            last_residual: 0.0,
+        }
+    }
+
+    /// Stiffness and eigenstrain for the composition c (Voigt mixing of Lamé constants, model.md §3).
+    pub fn update_material(&mut self, c: &[f64]) {
+        let mats = &self.mechanics.materials;
+        let phi = &self.phi;
+        let axis = self.axis.as_deref();
+        self.local.par_iter_mut().enumerate().for_each(|(i, loc)| {
+            let ci = c[i].clamp(0.0, 1.0);
+            let mut l = Local::default();
+            let n = axis.map_or([0.0, 0.0, 1.0], |a| a[i]);
+            for (mi, mat) in mats.iter().enumerate() {
+                let f = phi[mi][i];
+                if f == 0.0 {
+                    continue;
+                }
+                l.lambda += f * (mat.lambda0 + mat.dlambda * ci);
+                l.mu += f * (mat.mu0 + mat.dmu * ci);
+                l.dlambda += f * mat.dlambda;
+                l.dmu += f * mat.dmu;
+                let b = expansion_tensor(mat.expansion.a, mat.expansion.c, n);
+                for k in 0..6 {
+                    l.deigen[k] += f * b[k];
+                    l.eigen[k] += f * b[k] * (c[i] - mat.c_ref);
+                }
+            }
+            *loc = l;
+        });
+    }
+
+    /// Stress at voxel i for strain `e` minus `eig` (pass zeros for the stiffness alone).
+    #[inline]
+    pub fn stress_at(&self, i: usize) -> [f64; 6] {
+        let l = &self.local[i];
+        let e: [f64; 6] = std::array::from_fn(|k| self.strain[k][i] - l.eigen[k]);
+        hooke(l.lambda, l.mu, e)
+    }
+
+    /// The eigenstrain as six fields.
+    fn eigen_fields(&self) -> Tensor {
+        std::array::from_fn(|k| self.local.par_iter().map(|l| l.eigen[k]).collect())
+    }
+
+    /// Solves for the strain at the current c; returns (iterations, relative residual).
+    pub fn solve(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
+        let out = match self.mechanics.solver {
+            SolverKind::Cg => self.solve_cg(fft),
+            SolverKind::FixedPoint => self.solve_fixed_point(fft),
+        }?;
+        self.last_iterations = out.0;
+        self.last_residual = out.1;
+        Ok(out)
+    }
+
+    fn dot(&self, a: &Tensor, b: &Tensor) -> f64 {
+        (0..6)
+            .map(|k| {
+                WEIGHT[k]
+                    * a[k]
+                        .par_iter()
+                        .zip(b[k].par_iter())
+                        .map(|(x, y)| x * y)
+                        .sum::<f64>()
+            })
+            .sum()
+    }
+
+    /// q = P[C : p].
+    fn apply(&mut self, fft: &mut Fft) {
+        let mut out = std::mem::take(&mut self.q);
+        {
+            let (local, p) = (&self.local, &self.p);
+            let [o0, o1, o2, o3, o4, o5] = &mut out;
+            o0.par_iter_mut()
+                .zip(o1.par_iter_mut())
+                .zip(
+                    o2.par_iter_mut()
+                        .zip(o3.par_iter_mut())
+                        .zip(o4.par_iter_mut().zip(o5.par_iter_mut())),
+                )
+                .enumerate()
+                .for_each(|(i, ((a0, a1), ((a2, a3), (a4, a5))))| {
+                    let v: [f64; 6] = std::array::from_fn(|k| p[k][i]);
+                    let s = hooke(local[i].lambda, local[i].mu, v);
+                    (*a0, *a1, *a2, *a3, *a4, *a5) = (s[0], s[1], s[2], s[3], s[4], s[5]);
+                });
+        }
+        self.project(fft, &mut out);
+        self.q = out;
+    }
+
+    /// In place: v ← P[v].
+    fn project(&mut self, fft: &mut Fft, v: &mut Tensor) {
+        let n = v[0].len() as f64;
+        for k in 0..6 {
+            if self.spectral[k] {
+                fft.forward(&v[k], &mut self.spectra[k]);
+            }
+        }
+        let sp = fft.spectrum;
+        let grid = &self.grid;
+        let spectral = self.spectral;
+        let free = self.free;
+        let [s0, s1, s2, s3, s4, s5] = &mut self.spectra;
+        let plane = sp.n[1] * sp.n[2];
+        s0.par_chunks_mut(plane)
+            .zip(s1.par_chunks_mut(plane))
+            .zip(
+                s2.par_chunks_mut(plane)
+                    .zip(s3.par_chunks_mut(plane))
+                    .zip(s4.par_chunks_mut(plane).zip(s5.par_chunks_mut(plane))),
+            )
+            .enumerate()
+            .for_each(|(kx, ((c0, c1), ((c2, c3), (c4, c5))))| {
+                for ky in 0..sp.n[1] {
+                    for kz in 0..sp.n[2] {
+                        let j = ky * sp.n[2] + kz;
+                        let t = [c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]];
+                        let g = if kx == 0 && ky == 0 && kz == 0 {
+                            std::array::from_fn(
+                                |k| if free[k] { t[k] } else { Complex64::default() },
+                            )
+                        } else {
+                            let xi = [
+                                grid.derivative_wavenumber(0, kx),
+                                grid.derivative_wavenumber(1, ky),
+                                grid.derivative_wavenumber(2, kz),
+                            ];
+                            compatible_part(t, xi)
+                        };
+                        let mut g = g;
+                        for k in 0..6 {
+                            if !spectral[k] {
+                                g[k] = Complex64::default();
+                            }
+                        }
+                        (c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]) =
+                            (g[0], g[1], g[2], g[3], g[4], g[5]);
+                    }
+                }
+            });
+        for k in 0..6 {
+            if self.spectral[k] {
+                fft.inverse(&mut self.spectra[k], &mut v[k]);
+            } else {
+                let mean = if self.free[k] {
+                    v[k].par_iter().sum::<f64>() / n
+                } else {
+                    0.0
+                };
+                v[k].par_iter_mut().for_each(|x| *x = mean);
+            }
+        }
+    }
+
+    fn solve_cg(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
+        let n = self.local.len();
+        // b = P[C : ε*] sets the scale of the residual.
+        self.p = self.eigen_fields();
+        self.apply(fft);
+        let bnorm = self.dot(&self.q, &self.q).sqrt();
+        if bnorm == 0.0 {
+            self.strain = zeros(n);
+            return Ok((0, 0.0));
+        }
+        // r = P[C : (ε* − ε)] from the warm start.
+        for k in 0..6 {
+            let (local, s) = (&self.local, &self.strain[k]);
+            self.p[k]
+                .par_iter_mut()
+                .enumerate()
+                .zip(s.par_iter())
+                .for_each(|((i, p), s)| *p = local[i].eigen[k] - s);
+        }
+        self.apply(fft);
+        self.r = self.q.clone();
+        self.p = self.r.clone();
+        let mut rr = self.dot(&self.r, &self.r);
+        let tol = self.mechanics.tolerance * bnorm;
+        let mut it = 0;
+        while rr.sqrt() > tol {
+            if it >= self.mechanics.max_iterations {
+                return Err(self.not_converged(it, rr.sqrt() / bnorm));
+            }
+            it += 1;
+            self.apply(fft);
+            let pq = self.dot(&self.p, &self.q);
+            if pq <= 0.0 || !pq.is_finite() {
+                return Err(self.not_converged(it, rr.sqrt() / bnorm));
+            }
+            let alpha = rr / pq;
+            for k in 0..6 {
+                let (p, q) = (&self.p[k], &self.q[k]);
+                self.strain[k]
+                    .par_iter_mut()
+                    .zip(p.par_iter())
+                    .for_each(|(x, p)| *x += alpha * p);
+                self.r[k]
+                    .par_iter_mut()
+                    .zip(q.par_iter())
+                    .for_each(|(r, q)| *r -= alpha * q);
+            }
+            let rr_new = self.dot(&self.r, &self.r);
+            let beta = rr_new / rr;
+            rr = rr_new;
+            for k in 0..6 {
+                let r = &self.r[k];
+                self.p[k]
+                    .par_iter_mut()
+                    .zip(r.par_iter())
+                    .for_each(|(p, r)| *p = r + beta * *p);
+            }
+        }
+        Ok((it, rr.sqrt() / bnorm))
+    }
+
+    /// Moulinec–Suquet: ε ← ε − Γ⁰[σ(ε)] with the reference medium halfway between the
+    /// stiffest and softest voxel; the mean of free components follows C⁰⁻¹⟨σ⟩.
+    fn solve_fixed_point(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
+        let n = self.local.len();
+        let lambda: Vec<f64> = self.local.par_iter().map(|l| l.lambda).collect();
+        let mu: Vec<f64> = self.local.par_iter().map(|l| l.mu).collect();
+        let (lmin, lmax) = minmax(&lambda);
+        let (mmin, mmax) = minmax(&mu);
+        let (l0, m0) = (0.5 * (lmin + lmax), 0.5 * (mmin + mmax));
+        self.p = self.eigen_fields();
+        self.apply(fft);
+        let bnorm = self.dot(&self.q, &self.q).sqrt();
+        if bnorm == 0.0 {
+            self.strain = zeros(n);
+            return Ok((0, 0.0));
+        }
+        let mut it = 0;
+        loop {
+            // σ(ε), its equilibrium residual ‖P σ‖, and the Γ⁰ update, from one set of spectra.
+            let mut sigma = zeros(n);
+            {
+                let this = &*self;
+                let [o0, o1, o2, o3, o4, o5] = &mut sigma;
+                o0.par_iter_mut()
+                    .zip(o1.par_iter_mut())
+                    .zip(
+                        o2.par_iter_mut()
+                            .zip(o3.par_iter_mut())
+                            .zip(o4.par_iter_mut().zip(o5.par_iter_mut())),
+                    )
+                    .enumerate()
+                    .for_each(|(i, ((a0, a1), ((a2, a3), (a4, a5))))| {
+                        let s = this.stress_at(i);
+                        (*a0, *a1, *a2, *a3, *a4, *a5) = (s[0], s[1], s[2], s[3], s[4], s[5]);
+                    });
+            }
+            let mut residual = sigma.clone();
+            self.project(fft, &mut residual);
+            let res = self.dot(&residual, &residual).sqrt() / bnorm;
+            if res <= self.mechanics.tolerance {
+                return Ok((it, res));
+            }
+            if it >= self.mechanics.max_iterations || !res.is_finite() {
+                return Err(self.not_converged(it, res));
+            }
+            it += 1;
+            self.gamma0_update(fft, &mut sigma, l0, m0);
+            for (k, d) in sigma.iter().enumerate() {
+                self.strain[k]
+                    .par_iter_mut()
+                    .zip(d.par_iter())
+                    .for_each(|(e, d)| *e -= d);
+            }
+        }
+    }
+
+    /// In place: σ ← Γ⁰[σ] for k ≠ 0 and C⁰⁻¹⟨σ⟩ on the free mean components.
+    fn gamma0_update(&mut self, fft: &mut Fft, sigma: &mut Tensor, l0: f64, m0: f64) {
+        let n = sigma[0].len() as f64;
+        let means: [f64; 6] = std::array::from_fn(|k| sigma[k].par_iter().sum::<f64>() / n);
+        let tr = means[0] + means[1] + means[2];
+        let mean_update: [f64; 6] = std::array::from_fn(|k| {
+            if !self.free[k] {
+                return 0.0;
+            }
+            let iso = if k < 3 {
+                l0 / (3.0 * l0 + 2.0 * m0) * tr
+            } else {
+                0.0
+            };
+            (means[k] - iso) / (2.0 * m0)
+        });
+        for k in 0..6 {
+            if self.spectral[k] {
+                fft.forward(&sigma[k], &mut self.spectra[k]);
+            }
+        }
+        let sp = fft.spectrum;
+        let grid = &self.grid;
+        let c = (l0 + m0) / (m0 * (l0 + 2.0 * m0));
+        let [s0, s1, s2, s3, s4, s5] = &mut self.spectra;
+        let plane = sp.n[1] * sp.n[2];
+        s0.par_chunks_mut(plane)
+            .zip(s1.par_chunks_mut(plane))
+            .zip(
+                s2.par_chunks_mut(plane)
+                    .zip(s3.par_chunks_mut(plane))
+                    .zip(s4.par_chunks_mut(plane).zip(s5.par_chunks_mut(plane))),
+            )
+            .enumerate()
+            .for_each(|(kx, ((c0, c1), ((c2, c3), (c4, c5))))| {
+                for ky in 0..sp.n[1] {
+                    for kz in 0..sp.n[2] {
+                        let j = ky * sp.n[2] + kz;
+                        let xi = [
+                            grid.derivative_wavenumber(0, kx),
+                            grid.derivative_wavenumber(1, ky),
+                            grid.derivative_wavenumber(2, kz),
+                        ];
+                        let k2 = xi[0] * xi[0] + xi[1] * xi[1] + xi[2] * xi[2];
+                        let g = if k2 == 0.0 {
+                            [Complex64::default(); 6]
+                        } else {
+                            let xi = xi.map(|v| v / k2.sqrt());
+                            let t = [c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]];
+                            let v = tensor_dot(t, xi);
+                            let s = v[0] * xi[0] + v[1] * xi[1] + v[2] * xi[2];
+                            std::array::from_fn(|k| {
+                                let (i, jj) = PAIRS[k];
+                                (xi[i] * v[jj] + xi[jj] * v[i]) / (2.0 * m0)
+                                    - s * (c * xi[i] * xi[jj])
+                            })
+                        };
+                        (c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]) =
+                            (g[0], g[1], g[2], g[3], g[4], g[5]);
+                    }
+                }
+            });
+        for k in 0..6 {
+            if self.spectral[k] {
+                fft.inverse(&mut self.spectra[k], &mut sigma[k]);
+            } else {
+                sigma[k].par_iter_mut().for_each(|x| *x = 0.0);
+            }
+            let m = mean_update[k];
+            sigma[k].par_iter_mut().for_each(|x| *x += m);
+        }
+    }
+
+    fn not_converged(&self, it: u64, res: f64) -> Error {
+        Error::ElasticNotConverged {
+            iterations: it,
+            residual: res,
+            tolerance: self.mechanics.tolerance,
+        }
+    }
+
+    /// Mean of each strain component.
+    pub fn mean_strain(&self) -> [f64; 6] {
+        let n = self.strain[0].len() as f64;
+        std::array::from_fn(|k| self.strain[k].par_iter().sum::<f64>() / n)
+    }
+}
+
+/// Stiffness and eigenstrain of one voxel at the current c.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Local {
+    pub lambda: f64,
+    pub mu: f64,
+    /// ∂λ/∂c and ∂μ/∂c.
+    pub dlambda: f64,
+    pub dmu: f64,
+    /// ε* = Σ φ_m B_m (c − c_ref,m).
+    pub eigen: [f64; 6],
+    /// ∂ε*/∂c = Σ φ_m B_m.
+    pub deigen: [f64; 6],
+}
+
+/// Voigt index → (i, j).
+pub const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
+
+/// Isotropic Hooke's law on tensor Voigt components.
+#[inline]
+pub fn hooke(lambda: f64, mu: f64, e: [f64; 6]) -> [f64; 6] {
+    let tr = e[0] + e[1] + e[2];
+    [
+        lambda * tr + 2.0 * mu * e[0],
+        lambda * tr + 2.0 * mu * e[1],
+        lambda * tr + 2.0 * mu * e[2],
+        2.0 * mu * e[3],
+        2.0 * mu * e[4],
+        2.0 * mu * e[5],
+    ]
+}
+
+/// `B = a I + (c − a) n⊗n` in Voigt components.
+#[inline]
+pub fn expansion_tensor(a: f64, c: f64, n: [f64; 3]) -> [f64; 6] {
+    let d = c - a;
+    std::array::from_fn(|k| {
+        let (i, j) = PAIRS[k];
+        (if i == j { a } else { 0.0 }) + d * n[i] * n[j]
+    })
+}
+
+/// τ·ξ for a symmetric tensor in Voigt components.
+#[inline]
+fn tensor_dot(t: [Complex64; 6], xi: [f64; 3]) -> [Complex64; 3] {
+    std::array::from_fn(|i| (0..3).map(|j| t[VOIGT[i][j]] * xi[j]).sum())
+}
+
+/// The compatible part `G(τ) = 2 sym(ξ⊗τξ) − (ξ·τ·ξ) ξ⊗ξ` of τ at wavevector k (zero where the
+/// derivative wavevector vanishes: Nyquist modes carry no compatible strain).
+#[inline]
+pub fn compatible_part(t: [Complex64; 6], k: [f64; 3]) -> [Complex64; 6] {
+    let k2 = k[0] * k[0] + k[1] * k[1] + k[2] * k[2];
+    if k2 == 0.0 {
+        return [Complex64::default(); 6];
+    }
+    let xi = k.map(|v| v / k2.sqrt());
+    let v = tensor_dot(t, xi);
+    let s = v[0] * xi[0] + v[1] * xi[1] + v[2] * xi[2];
+    std::array::from_fn(|m| {
+        let (i, j) = PAIRS[m];
+        xi[i] * v[j] + xi[j] * v[i] - s * (xi[i] * xi[j])
+    })
+}
+
+fn minmax(v: &[f64]) -> (f64, f64) {
+    v.par_iter()
+        .fold(
+            || (f64::INFINITY, f64::NEG_INFINITY),
+            |(a, b), &x| (a.min(x), b.max(x)),
+        )
+        .reduce(
+            || (f64::INFINITY, f64::NEG_INFINITY),
+            |x, y| (x.0.min(y.0), x.1.max(y.1)),
+        )
+}
+
+/// Von Mises stress of a Voigt stress.
+#[inline]
+pub fn von_mises(s: [f64; 6]) -> f64 {
+    (0.5 * ((s[0] - s[1]).powi(2) + (s[1] - s[2]).powi(2) + (s[2] - s[0]).powi(2))
+        + 3.0 * (s[3] * s[3] + s[4] * s[4] + s[5] * s[5]))
+        .sqrt()
+}
+
+/// det(I + ε) − 1 of a Voigt strain: the exact volume change for the displacement gradient's
+/// symmetric part (model.md §5).
+#[inline]
+pub fn volume_change(e: [f64; 6]) -> f64 {
+    let (a, b, c) = (1.0 + e[0], 1.0 + e[1], 1.0 + e[2]);
+    a * b * c + 2.0 * e[3] * e[4] * e[5] - a * e[3] * e[3] - b * e[4] * e[4] - c * e[5] * e[5] - 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// G is a projection (G² = G) and keeps compatible strains sym(ξ⊗v).
+    #[test]
+    fn compatible_part_is_a_projection() {
+        let k = [0.3, -1.1, 0.7];
+        let t: [Complex64; 6] =
+            std::array::from_fn(|i| Complex64::new(0.1 * i as f64 + 0.3, 0.05 * (i * i) as f64));
+        let g = compatible_part(t, k);
+        let gg = compatible_part(g, k);
+        for i in 0..6 {
+            assert!((g[i] - gg[i]).norm() < 1e-14);
+        }
+        let v = [
+            Complex64::new(1.0, 0.5),
+            Complex64::new(-0.2, 0.1),
+            Complex64::new(0.4, 0.0),
+        ];
+        let compat: [Complex64; 6] = std::array::from_fn(|m| {
+            let (i, j) = PAIRS[m];
+            (v[i] * k[j] + v[j] * k[i]) * 0.5
+        });
+        let back = compatible_part(compat, k);
+        for i in 0..6 {
+            assert!((back[i] - compat[i]).norm() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn volume_change_of_isotropic_expansion() {
+        let b = 0.7325;
+        let v = volume_change([b, b, b, 0.0, 0.0, 0.0]);
+        assert!((v - ((1.0 + b).powi(3) - 1.0)).abs() < 1e-12);
+    }
+}
