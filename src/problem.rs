@@ -26,7 +26,7 @@ use crate::units::{CM2_S, E_CHARGE, KB_EV, N_A, NM};
 
 /// Voxels with fewer sites than this fraction of the sparsest material's are not solid: μ is
 /// not evaluated there and they hold no ions (the smoothed-boundary threshold).
-pub const SOLID_FRACTION: f64 = 0.01;
+pub const SOLID_FRACTION: f64 = 0.1;
 
 /// The mobility's dependence on c.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,6 +124,9 @@ pub struct Chemistry {
     pub mobility: Mobility,
     /// ∇ψ/max(ψ, floor) per axis, for the smoothed-boundary gradient term; `None` when uniform.
     pub grad_log_psi: Option<[Vec<f64>; 3]>,
+    /// For every voxel the nearest solid voxel (itself if solid): c and μ are extended into
+    /// the pores by copying, so spectral derivatives never see a jump at the solid's edge.
+    pub nearest_solid: Option<Vec<u32>>,
     pub groups: Vec<Group>,
     /// κ per site in energy unit × ℓ².
     pub kappa: f64,
@@ -162,6 +165,26 @@ impl Chemistry {
                 s / psi[i].max(self.psi_floor)
             }
         }
+    }
+
+    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0: the curvature the insertion's
+    /// linearised-implicit update uses.
+    #[inline]
+    pub fn curvature(&self, i: usize, c: f64) -> f64 {
+        let v = match &self.psi {
+            None => self.components[0].free_energy.d2(c),
+            Some(psi) => {
+                let mut s = 0.0;
+                for comp in &self.components {
+                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+                    if w > 0.0 {
+                        s += w * comp.free_energy.d2(c);
+                    }
+                }
+                s / psi[i].max(self.psi_floor)
+            }
+        };
+        v.max(0.0)
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.
@@ -330,6 +353,7 @@ impl Problem {
                     flux: None,
                     mobility: Mobility::Constant,
                     grad_log_psi: None,
+                    nearest_solid: None,
                     groups: vec![Group {
                         mobility: 1.0,
                         weight: None,
@@ -679,6 +703,11 @@ fn build_physical(
         flux: if uniform { None } else { Some(flux) },
         mobility: Mobility::SiteBlocking,
         grad_log_psi,
+        nearest_solid: if uniform {
+            None
+        } else {
+            Some(nearest_solid(grid, &psi, psi_floor))
+        },
         groups,
         kappa,
         stabilization: ch.stabilization.unwrap_or(1.0),
@@ -687,7 +716,8 @@ fn build_physical(
     let capacity: f64 = if uniform {
         n as f64
     } else {
-        psi.iter().sum::<f64>()
+        // Ions live on solid voxels only (model.md §8): the capacity counts those sites.
+        psi.iter().filter(|&&p| p >= psi_floor).sum::<f64>()
     } * grid.voxel_volume();
 
     let tau = ell_m * ell_m / d_ref;
@@ -740,6 +770,39 @@ fn build_physical(
         drive,
         capacity,
     ))
+}
+
+/// For every voxel the nearest voxel with ψ ≥ floor, by breadth-first search over face
+/// neighbours on the periodic grid (itself when solid).
+fn nearest_solid(grid: &Grid, psi: &[f64], floor: f64) -> Vec<u32> {
+    let n = grid.len();
+    let mut nearest = vec![u32::MAX; n];
+    let mut queue = std::collections::VecDeque::new();
+    for (i, &p) in psi.iter().enumerate() {
+        if p >= floor {
+            nearest[i] = i as u32;
+            queue.push_back(i);
+        }
+    }
+    let [nx, ny, nz] = grid.n;
+    while let Some(i) = queue.pop_front() {
+        let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
+        let mut visit = |j: usize| {
+            if nearest[j] == u32::MAX {
+                nearest[j] = nearest[i];
+                queue.push_back(j);
+            }
+        };
+        visit(grid.index((x + 1) % nx, y, z));
+        visit(grid.index((x + nx - 1) % nx, y, z));
+        visit(grid.index(x, (y + 1) % ny, z));
+        visit(grid.index(x, (y + ny - 1) % ny, z));
+        if nz > 1 {
+            visit(grid.index(x, y, (z + 1) % nz));
+            visit(grid.index(x, y, (z + nz - 1) % nz));
+        }
+    }
+    nearest
 }
 
 /// ∇f by FFT (model length units), x, y, z components (z zero in 2-D).

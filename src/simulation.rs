@@ -300,7 +300,18 @@ impl Simulation {
         let obs = self.backend.observe()?;
         let row = self.row(step, time, dt, &obs, wall_s);
         let fields: Option<Fields> = if snapshot {
-            Some(self.backend.fields(&[FieldName::C, FieldName::Mu])?)
+            let names: Vec<FieldName> = snapshot_fields(&self.problem)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect();
+            let mut f = self.backend.fields(&names)?;
+            let gpa = self.problem.units.stress_pa / 1e9;
+            for (name, values) in f.0.iter_mut() {
+                if matches!(name, FieldName::Stress(_) | FieldName::VonMises) {
+                    values.iter_mut().for_each(|v| *v *= gpa);
+                }
+            }
+            Some(f)
         } else {
             None
         };

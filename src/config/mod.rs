@@ -796,9 +796,34 @@ pub fn apply_set(table: &mut toml::Table, set: &str) -> Result<()> {
     let (last, sections) = parts.split_last().ok_or_else(|| err("empty key"))?;
     let mut here = table;
     for part in sections {
+        // `name[i]` steps into the i-th table of an array of tables ([[name]]).
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => {
+                let i = rest
+                    .strip_suffix(']')
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .ok_or_else(|| err(&format!("'{part}' is not name[index]")))?;
+                (name, Some(i))
+            }
+            None => (*part, None),
+        };
         let entry = here
-            .entry(part.to_string())
+            .entry(name.to_string())
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = match index {
+            None => entry,
+            Some(i) => {
+                let len = entry.as_array().map_or(0, Vec::len);
+                entry
+                    .as_array_mut()
+                    .and_then(|a| a.get_mut(i))
+                    .ok_or_else(|| {
+                        err(&format!(
+                            "'{name}' has {len} entries, so [{i}] does not exist"
+                        ))
+                    })?
+            }
+        };
         here = entry
             .as_table_mut()
             .ok_or_else(|| err(&format!("'{part}' is a value, not a table")))?;

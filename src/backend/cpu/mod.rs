@@ -6,6 +6,7 @@ pub mod cahn_hilliard;
 pub mod chemistry;
 pub mod elasticity;
 pub mod fft;
+mod implicit;
 pub mod reduce;
 
 use rayon::prelude::*;
@@ -43,7 +44,20 @@ pub struct CpuBackend {
     elastic_fresh: bool,
     /// μ_e of the last step (or the potentiostat's).
     mu_e: f64,
+    /// Workspace of the implicit increment solve (allocated on first use).
+    cg: Vec<Vec<f64>>,
+    mass: Vec<f64>,
+    group_mass: Vec<f64>,
+    /// ψ r g'' per voxel (this step) and √(ψ r), for the implicit insertion.
+    reaction: Vec<f64>,
+    reaction_sqrt: Vec<f64>,
+    /// Threads for this backend: one on small grids, where waking threads costs more than the
+    /// work they share.
+    pool: std::sync::Arc<rayon::ThreadPool>,
 }
+
+/// Grids smaller than this run on one thread.
+const PARALLEL_VOXELS: usize = 1 << 15;
 
 impl CpuBackend {
     pub fn new(problem: &Problem) -> Self {
@@ -76,6 +90,21 @@ impl CpuBackend {
                 .map(|m| Elasticity::new(problem, m)),
             elastic_fresh: false,
             mu_e: problem.drive.as_ref().map_or(0.0, |d| d.mu_e),
+            cg: Vec::new(),
+            mass: Vec::new(),
+            group_mass: Vec::new(),
+            reaction: Vec::new(),
+            reaction_sqrt: Vec::new(),
+            pool: std::sync::Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(if n < PARALLEL_VOXELS {
+                        1
+                    } else {
+                        rayon::current_num_threads()
+                    })
+                    .build()
+                    .expect("a rayon thread pool"),
+            ),
         }
     }
 
@@ -98,6 +127,9 @@ impl CpuBackend {
     fn chemical_potential(&mut self, fill: Option<f64>) {
         let spectrum = self.fft.spectrum;
         let dim = self.grid.dim();
+        if let Some(near) = &self.chem.nearest_solid {
+            extend(&mut self.c, near);
+        }
         self.fft.forward(&self.c, &mut self.c_hat);
         cahn_hilliard::laplacian(&spectrum, &self.k, &self.c_hat, &mut self.work_hat);
         self.fft.inverse(&mut self.work_hat, &mut self.work);
@@ -125,6 +157,10 @@ impl CpuBackend {
             &self.chem,
             self.elastic.as_ref(),
         );
+        if let Some(near) = &self.chem.nearest_solid {
+            extend(&mut self.mu, near);
+            return;
+        }
         let value = fill.unwrap_or_else(|| {
             let (s, w) = (0..self.c.len())
                 .into_par_iter()
@@ -141,41 +177,44 @@ impl CpuBackend {
         });
     }
 
-    /// μ_e for this step: the potentiostat's, or the value that makes ∫R equal the current.
-    fn electrode_potential(&self) -> Result<Option<f64>> {
-        let Some(d) = &self.drive else {
-            return Ok(None);
-        };
-        match d.mode {
-            DriveMode::Potentiostatic => Ok(Some(d.mu_e)),
-            DriveMode::Galvanostatic => {
-                let chem = &self.chem;
-                let (s_mu, s) = (0..self.c.len())
-                    .into_par_iter()
-                    .filter(|&i| d.rate[i] > 0.0)
-                    .map(|i| {
-                        let w = chem.psi_at(i) * d.rate[i];
-                        (w * self.mu[i], w)
-                    })
-                    .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                if s <= 0.0 {
-                    return Err(Error::invalid(
-                        "drive",
-                        "(galvanostatic)",
-                        "no solid voxel touches the electrolyte, so no current can flow",
-                        "place the electrolyte next to the solids",
-                    ));
-                }
-                Ok(Some((d.current / self.grid.voxel_volume() + s_mu) / s))
-            }
+    /// ψ r g'' and √(ψ r) for the linearised insertion in the implicit operator.
+    fn prepare_reaction(&mut self, d: &Drive) {
+        let chem = &self.chem;
+        let c = &self.c;
+        if self.reaction_sqrt.is_empty() {
+            self.reaction_sqrt = (0..c.len())
+                .map(|i| {
+                    if chem.is_solid(i) {
+                        (chem.psi_at(i) * d.rate[i]).sqrt()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
         }
+        self.reaction = (0..c.len())
+            .into_par_iter()
+            .map(|i| {
+                if chem.is_solid(i) && d.rate[i] > 0.0 {
+                    chem.psi_at(i) * d.rate[i] * chem.curvature(i, c[i])
+                } else {
+                    0.0
+                }
+            })
+            .collect();
     }
 
     fn solid_total(&self, c: &[f64]) -> f64 {
         let chem = &self.chem;
         c.par_iter()
             .enumerate()
-            .map(|(i, &c)| chem.psi_at(i) * c)
+            .map(|(i, &c)| {
+                if chem.is_solid(i) {
+                    chem.psi_at(i) * c
+                } else {
+                    0.0
+                }
+            })
             .sum::<f64>()
             * self.grid.voxel_volume()
     }
@@ -187,28 +226,29 @@ impl Backend for CpuBackend {
     }
 
     fn step(&mut self, dt: f64) -> Result<StepReport> {
+        let pool = self.pool.clone();
+        pool.install(|| self.step_inner(dt))
+    }
+
+    fn observe(&mut self) -> Result<Observables> {
+        let pool = self.pool.clone();
+        pool.install(|| self.observe_inner())
+    }
+
+    fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
+        let pool = self.pool.clone();
+        pool.install(|| self.fields_inner(names))
+    }
+}
+
+impl CpuBackend {
+    fn step_inner(&mut self, dt: f64) -> Result<StepReport> {
         let spectrum = self.fft.spectrum;
         let dim = self.grid.dim();
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
+        self.chemical_potential(self.drive.as_ref().map(|d| d.mu_e));
         let before = self.solid_total(&self.c);
-        // μ on the solid; a galvanostat needs μ first, then fills the pores with its μ_e.
-        let fill = match &self.drive {
-            Some(d) if d.mode == DriveMode::Potentiostatic => Some(d.mu_e),
-            _ => None,
-        };
-        self.chemical_potential(fill);
-        let mu_e = self.electrode_potential()?;
-        if let (Some(me), Some(d)) = (mu_e, &self.drive)
-            && d.mode == DriveMode::Galvanostatic
-        {
-            let chem = &self.chem;
-            self.mu.par_iter_mut().enumerate().for_each(|(i, m)| {
-                if !chem.is_solid(i) {
-                    *m = me;
-                }
-            });
-        }
-        // The flux divergence, in Fourier space.
+        // The flux divergence ∇·(ψ m ∇μ), in Fourier space.
         self.fft.forward(&self.mu, &mut self.mu_hat);
         for axis in 0..dim {
             cahn_hilliard::gradient_component(
@@ -235,13 +275,12 @@ impl Backend for CpuBackend {
                 axis == 0,
             );
         }
-        let uniform =
-            self.chem.psi.is_none() && self.drive.is_none() && self.chem.groups.len() == 1;
-        let stab = self.chem.stabilization;
-        let (kappa, s) = (self.chem.kappa, self.chem.stabilization_s);
+        let mut mu_e = None;
         let mut ions_added = 0.0;
-        if uniform {
-            let m = self.chem.groups[0].mobility;
+        if self.chem.psi.is_none() {
+            // One host filling the cell: the constant-coefficient filter is the exact inverse.
+            let (stab, m) = (self.chem.stabilization, self.chem.groups[0].mobility);
+            let (kappa, s) = (self.chem.kappa, self.chem.stabilization_s);
             cahn_hilliard::filter_increment(
                 &spectrum,
                 &self.k,
@@ -251,75 +290,96 @@ impl Backend for CpuBackend {
                 kappa,
                 s,
             );
+            self.fft.inverse(&mut self.div_hat, &mut self.work);
         } else {
-            // Real-space right-hand side: (1/ψ)∇·(ψ m ∇μ) on the solid, plus insertion.
+            // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8).
             self.fft.inverse(&mut self.div_hat, &mut self.work);
             let chem = &self.chem;
-            let drive = self.drive.as_ref();
-            let me = mu_e.unwrap_or(0.0);
-            let mu = &self.mu;
-            let inserted: f64 = self
-                .work
-                .par_iter_mut()
-                .enumerate()
-                .map(|(i, w)| {
-                    if !chem.is_solid(i) {
-                        *w = 0.0;
-                        return 0.0;
-                    }
-                    if chem.psi.is_some() {
-                        *w /= chem.psi_at(i).max(chem.psi_floor);
-                    }
-                    match drive {
-                        Some(d) if d.rate[i] > 0.0 => {
-                            let r = d.rate[i] * (me - mu[i]);
-                            *w += r;
-                            chem.psi_at(i) * r
-                        }
-                        _ => 0.0,
-                    }
-                })
-                .sum();
-            ions_added = dt * inserted * self.grid.voxel_volume();
-            // Each mobility group is filtered with its own implicit operator (model.md §8).
-            for (g, group) in self.chem.groups.iter().enumerate() {
-                match &group.weight {
-                    None => self.work2.copy_from_slice(&self.work),
-                    Some(w) => self
-                        .work2
-                        .par_iter_mut()
-                        .zip(self.work.par_iter().zip(w.par_iter()))
-                        .for_each(|(o, (r, w))| *o = r * w),
+            self.work.par_iter_mut().enumerate().for_each(|(i, w)| {
+                *w = if chem.is_solid(i) { dt * *w } else { 0.0 };
+            });
+            let mut b = std::mem::take(&mut self.work);
+            let mut x = vec![0.0; b.len()];
+            match self.drive.clone() {
+                None => {
+                    self.implicit_increment(&b, &mut x, dt)?;
                 }
-                self.fft.forward(&self.work2, &mut self.work_hat);
-                cahn_hilliard::filter_increment(
-                    &spectrum,
-                    &self.k,
-                    &mut self.work_hat,
-                    dt,
-                    stab * group.mobility,
-                    kappa,
-                    s,
-                );
-                if g == 0 {
-                    std::mem::swap(&mut self.div_hat, &mut self.work_hat);
-                } else {
-                    self.div_hat
-                        .par_iter_mut()
-                        .zip(self.work_hat.par_iter())
-                        .for_each(|(a, b)| *a += b);
+                Some(d) => {
+                    self.prepare_reaction(&d);
+                    let chem = &self.chem;
+                    let mu = &self.mu;
+                    // ψ r (μ_e − μ): the part without μ_e now, the response to μ_e separately.
+                    b.par_iter_mut().enumerate().for_each(|(i, b)| {
+                        if chem.is_solid(i) {
+                            *b -= dt * chem.psi_at(i) * d.rate[i] * mu[i];
+                        }
+                    });
+                    let me = match d.mode {
+                        DriveMode::Potentiostatic => {
+                            let unit: Vec<f64> = (0..b.len())
+                                .map(|i| {
+                                    if chem.is_solid(i) {
+                                        dt * chem.psi_at(i) * d.rate[i]
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            b.par_iter_mut()
+                                .zip(unit.par_iter())
+                                .for_each(|(b, u)| *b += d.mu_e * u);
+                            self.implicit_increment(&b, &mut x, dt)?;
+                            d.mu_e
+                        }
+                        DriveMode::Galvanostatic => {
+                            // Δc is linear in μ_e: solve for both parts, then pick μ_e so that
+                            // exactly dt·I ions go in.
+                            let unit: Vec<f64> = (0..b.len())
+                                .map(|i| {
+                                    if chem.is_solid(i) {
+                                        dt * chem.psi_at(i) * d.rate[i]
+                                    } else {
+                                        0.0
+                                    }
+                                })
+                                .collect();
+                            let mut x1 = vec![0.0; b.len()];
+                            self.implicit_increment(&b, &mut x, dt)?;
+                            self.implicit_increment(&unit, &mut x1, dt)?;
+                            let dv = self.grid.voxel_volume();
+                            let gain = self.solid_total(&x1);
+                            if gain <= 0.0 {
+                                return Err(Error::invalid(
+                                    "drive",
+                                    "(galvanostatic)",
+                                    "no solid voxel touches the electrolyte, so no current can flow",
+                                    "place the electrolyte next to the solids",
+                                ));
+                            }
+                            let me = (dt * d.current - self.solid_total(&x)) / gain;
+                            let _ = dv;
+                            x.par_iter_mut()
+                                .zip(x1.par_iter())
+                                .for_each(|(x, x1)| *x += me * x1);
+                            me
+                        }
+                    };
+                    mu_e = Some(me);
+                    ions_added = match d.mode {
+                        DriveMode::Galvanostatic => dt * d.current,
+                        DriveMode::Potentiostatic => self.solid_total(&x),
+                    };
                 }
             }
+            self.work = x;
         }
-        // div_hat now holds the increment of ĉ.
-        self.fft.inverse(&mut self.div_hat, &mut self.work);
         self.work
             .par_iter_mut()
             .zip(self.c.par_iter())
             .for_each(|(w, c)| *w += c);
-        if !uniform {
-            // The implicit filter conserves Σc but not Σψc: shift the solid uniformly so that the
-            // ions are exactly those before plus those inserted (model.md §8).
+        if self.chem.psi.is_some() {
+            // Round-off and the solver tolerance aside, Σψc is already exact; a uniform shift of
+            // the solid makes it exact to round-off (model.md §8).
             let target = before + ions_added;
             let now = self.solid_total(&self.work);
             let chem = &self.chem;
@@ -353,7 +413,7 @@ impl Backend for CpuBackend {
         })
     }
 
-    fn observe(&mut self) -> Result<Observables> {
+    fn observe_inner(&mut self) -> Result<Observables> {
         if self.c.iter().any(|v| !v.is_finite()) {
             let bad = self.c.iter().filter(|v| !v.is_finite()).count() as u64;
             return Ok(reduce::non_finite(bad, self.phi.len()));
@@ -407,7 +467,7 @@ impl Backend for CpuBackend {
         Ok(obs)
     }
 
-    fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
+    fn fields_inner(&mut self, names: &[FieldName]) -> Result<Fields> {
         let mut out = Fields::default();
         for &name in names {
             let values = match name {
@@ -465,6 +525,12 @@ impl Backend for CpuBackend {
         }
         Ok(out)
     }
+}
+
+/// Copies every non-solid voxel's value from its nearest solid voxel.
+fn extend(field: &mut [f64], nearest: &[u32]) {
+    let src: Vec<f64> = nearest.par_iter().map(|&j| field[j as usize]).collect();
+    field.copy_from_slice(&src);
 }
 
 /// The elastic part of μ at voxel i (model.md §4, §8), per site: `−σ : A / ψ + ½ e : C' : e / ψ`
