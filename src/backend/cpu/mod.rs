@@ -419,6 +419,9 @@ impl CpuBackend {
             return Ok(reduce::non_finite(bad, self.phi.len()));
         }
         self.ensure_elastic()?;
+        if let Some(near) = &self.chem.nearest_solid {
+            extend(&mut self.c, near);
+        }
         self.fft.forward(&self.c, &mut self.c_hat);
         let dv = self.grid.voxel_volume();
         let energy_gradient = if self.chem.psi.is_none() {
@@ -453,7 +456,13 @@ impl CpuBackend {
                     .work2
                     .par_iter()
                     .enumerate()
-                    .map(|(i, g2)| chem.psi_at(i) * g2)
+                    .map(|(i, g2)| {
+                        if chem.is_solid(i) {
+                            chem.psi_at(i) * g2
+                        } else {
+                            0.0
+                        }
+                    })
                     .sum::<f64>()
                 * dv
         };

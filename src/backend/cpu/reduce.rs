@@ -65,7 +65,7 @@ pub fn observe_chemistry(c: &[f64], chem: &Chemistry, dv: f64) -> Observables {
             if chem.is_solid(i) {
                 (c, 1.0, c, c, psi * c, e)
             } else {
-                (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0, e)
+                (0.0, 0.0, f64::INFINITY, f64::NEG_INFINITY, 0.0, 0.0)
             }
         })
         .reduce(

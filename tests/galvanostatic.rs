@@ -1,0 +1,107 @@
+//! model.md §7 case 4 with current: a particle filled at constant current through its surface
+//! (configs/verification/galvanostatic.toml).
+
+mod common;
+
+use swellfield::backend::BackendChoice;
+use swellfield::simulation::{RunOptions, run};
+
+const KT_EV: f64 = 8.617_333_262e-5 * 298.0;
+
+/// Runs the config with overrides; returns (soc, voltage, ion balance error) per output row.
+fn charge(sets: &[&str]) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, tempfile::TempDir) {
+    let mut all = vec!["output.images=false"];
+    all.extend_from_slice(sets);
+    let loaded = common::load("configs/verification/galvanostatic.toml", &all);
+    let dir = common::temp_dir();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        backend: BackendChoice::Cpu,
+        quiet: true,
+        pristine: false,
+    };
+    let summary = run(&loaded, &opts).expect("galvanostatic run");
+    assert_eq!(summary.stop, swellfield::output::StopReason::SocTarget);
+    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
+    let col = |n: &str| common::column(&h, &rows, n);
+    (
+        col("time"),
+        col("soc"),
+        col("voltage"),
+        col("ion_balance_error"),
+        dir,
+    )
+}
+
+/// Ions added equal the charge passed to round-off at every output, and the state of charge
+/// follows c₀ + C-rate · t / 3600 s exactly until the run stops at its target.
+#[test]
+fn ions_added_equal_charge_passed() {
+    let (t, soc, _, balance, dir) = charge(&[]);
+    for i in 0..t.len() {
+        assert!(
+            balance[i].abs() < 1e-13,
+            "row {i}: ion balance error {:e}",
+            balance[i]
+        );
+        // The CSV carries 11 significant digits.
+        assert!(
+            (soc[i] - (0.02 + 0.1 * t[i] / 3600.0)).abs() < 2e-11,
+            "row {i}: soc {} at t = {}",
+            soc[i],
+            t[i]
+        );
+    }
+    assert!(*soc.last().unwrap() >= 0.95);
+    let file = hdf5::File::open(dir.path().join("snapshots.h5")).unwrap();
+    let reason = file
+        .attr("stop_reason")
+        .unwrap()
+        .read_scalar::<hdf5::types::VarLenUnicode>()
+        .unwrap();
+    assert_eq!(reason.as_str(), "soc_target");
+}
+
+/// With Ω = 0.10 eV > 2kT the particle is two-phase and the voltage sits on a plateau at U0
+/// (0.30 V) less a few mV of overpotential, between 30 % and 80 % filled.
+#[test]
+fn two_phase_host_shows_a_plateau_at_u0() {
+    let (_, soc, v, _, _dir) = charge(&[]);
+    let plateau: Vec<f64> = soc
+        .iter()
+        .zip(&v)
+        .filter(|(s, _)| (0.3..=0.8).contains(*s))
+        .map(|(_, v)| *v)
+        .collect();
+    assert!(plateau.len() >= 5, "{plateau:?}");
+    let (lo, hi) = plateau
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        });
+    println!("plateau voltages {lo:.4}..{hi:.4} V");
+    assert!(
+        hi - lo < 0.01 && (lo - 0.30).abs() < 0.012 && (hi - 0.30).abs() < 0.012,
+        "{lo}..{hi}"
+    );
+}
+
+/// With Ω = 0 (a solid solution) the voltage slopes as the regular solution's equilibrium
+/// curve V = U0 − (kT/e) ln(c/(1−c)) at this slow rate (within 10 mV), falling monotonically.
+#[test]
+fn solid_solution_slopes_as_the_regular_solution() {
+    let (_, soc, v, _, _dir) = charge(&["materials.host.omega_ev=0.0"]);
+    let mut last = f64::INFINITY;
+    for (s, v) in soc.iter().zip(&v).skip(1) {
+        let eq = 0.30 - KT_EV * (s / (1.0 - s)).ln();
+        println!("soc {s:.3}: V = {v:.4}, equilibrium {eq:.4}");
+        if (0.1..=0.9).contains(s) {
+            assert!((v - eq).abs() < 0.01, "soc {s}: {v} vs {eq}");
+        }
+        assert!(
+            *v < last + 1e-4,
+            "the voltage must fall as ions go in: {v} after {last}"
+        );
+        last = *v;
+    }
+}
