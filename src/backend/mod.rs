@@ -69,7 +69,8 @@ pub struct StepReport {
 pub struct MaterialObservables {
     /// Σ φ_m ΔṼ: the material's volume.
     pub volume: f64,
-    /// Volume change of the material's region: Σ φ_m (det(I + ε) − 1) / Σ φ_m.
+    /// The material's swelling det(I + ⟨ε_m⟩) − 1, ε_m = B_m (c − c_ref) + C_m⁻¹σ its own
+    /// strain, φ_m-weighted.
     pub swelling: f64,
     /// Largest von Mises stress where φ_m > 1/2.
     pub max_von_mises: f64,

@@ -134,6 +134,12 @@ impl Elasticity {
         hooke(l.lambda, l.mu, e)
     }
 
+    /// The unit c-axis at voxel i.
+    #[inline]
+    pub fn axis_at(&self, i: usize) -> [f64; 3] {
+        self.axis.as_ref().map_or([0.0, 0.0, 1.0], |a| a[i])
+    }
+
     /// The eigenstrain as six fields.
     fn eigen_fields(&self) -> Tensor {
         std::array::from_fn(|k| self.local.par_iter().map(|l| l.eigen[k]).collect())

@@ -469,7 +469,7 @@ impl CpuBackend {
         let mut obs = reduce::observe_chemistry(&self.c, &self.chem, dv);
         obs.energy_gradient = energy_gradient;
         if let Some(el) = &self.elastic {
-            reduce::observe_elasticity(&mut obs, el, &self.phi, dv);
+            reduce::observe_elasticity(&mut obs, el, &self.phi, &self.c, dv);
         }
         obs.materials =
             reduce::material_compositions(&self.c, &self.chem, &self.phi, obs.materials);

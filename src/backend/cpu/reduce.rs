@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::cahn_hilliard::Wavenumbers;
-use super::elasticity::{Elasticity, WEIGHT, volume_change, von_mises};
+use super::elasticity::{Elasticity, WEIGHT, expansion_tensor, volume_change, von_mises};
 use super::fft::Spectrum;
 use crate::backend::{MaterialObservables, Observables};
 use crate::problem::Chemistry;
@@ -97,7 +97,13 @@ pub fn observe_chemistry(c: &[f64], chem: &Chemistry, dv: f64) -> Observables {
 }
 
 /// Elastic energy, mean strain and stress, and per material the swelling and stress maxima.
-pub fn observe_elasticity(obs: &mut Observables, el: &Elasticity, phi: &[Vec<f64>], dv: f64) {
+pub fn observe_elasticity(
+    obs: &mut Observables,
+    el: &Elasticity,
+    phi: &[Vec<f64>],
+    c: &[f64],
+    dv: f64,
+) {
     let n = el.local.len();
     let (energy, stress_sum) = (0..n)
         .into_par_iter()
@@ -118,33 +124,59 @@ pub fn observe_elasticity(obs: &mut Observables, el: &Elasticity, phi: &[Vec<f64
     obs.mean_stress = stress_sum.map(|v| v / n as f64);
     obs.materials = phi
         .iter()
-        .map(|f| {
-            let (vol, swell, vm, hyd) = (0..n)
+        .enumerate()
+        .map(|(m, f)| {
+            // A material's swelling is det(I + ⟨ε_m⟩) − 1 with ε_m = B_m (c − c_ref) + C_m⁻¹ σ its
+            // own strain (eigenstrain plus its elastic response to the local stress), averaged
+            // with weight φ_m (model.md §5, §8). For a sharp interface this is the region's
+            // strain; with a diffuse one it keeps the surroundings' deformation out, which the
+            // total strain of a boundary voxel would mix in (biasing swelling low by ~σ/R).
+            let mat = &el.mechanics.materials[m];
+            let (vol, sum, vm, hyd) = (0..n)
                 .into_par_iter()
                 .filter(|&i| f[i] > 0.0)
                 .map(|i| {
-                    let dv_i = volume_change(std::array::from_fn(|k| el.strain[k][i]));
+                    let s = el.stress_at(i);
+                    let ci = c[i].clamp(0.0, 1.0);
+                    let (l, mu) = (mat.lambda0 + mat.dlambda * ci, mat.mu0 + mat.dmu * ci);
+                    let b = expansion_tensor(mat.expansion.a, mat.expansion.c, el.axis_at(i));
+                    let tr = s[0] + s[1] + s[2];
+                    let e: [f64; 6] = std::array::from_fn(|k| {
+                        let iso = if k < 3 {
+                            l / (3.0 * l + 2.0 * mu) * tr
+                        } else {
+                            0.0
+                        };
+                        f[i] * (b[k] * (c[i] - mat.c_ref) + (s[k] - iso) / (2.0 * mu))
+                    });
                     let major = f[i] > 0.5;
-                    let s = if major { el.stress_at(i) } else { [0.0; 6] };
                     let vm = if major {
                         von_mises(s)
                     } else {
                         f64::NEG_INFINITY
                     };
-                    let h = if major {
-                        (s[0] + s[1] + s[2]) / 3.0
-                    } else {
-                        f64::NEG_INFINITY
-                    };
-                    (f[i], f[i] * dv_i, vm, h)
+                    let h = if major { tr / 3.0 } else { f64::NEG_INFINITY };
+                    (f[i], e, vm, h)
                 })
                 .reduce(
-                    || (0.0, 0.0, f64::NEG_INFINITY, f64::NEG_INFINITY),
-                    |a, b| (a.0 + b.0, a.1 + b.1, a.2.max(b.2), a.3.max(b.3)),
+                    || (0.0, [0.0; 6], f64::NEG_INFINITY, f64::NEG_INFINITY),
+                    |a, b| {
+                        (
+                            a.0 + b.0,
+                            std::array::from_fn(|k| a.1[k] + b.1[k]),
+                            a.2.max(b.2),
+                            a.3.max(b.3),
+                        )
+                    },
                 );
+            let swell = if vol > 0.0 {
+                volume_change(sum.map(|v| v / vol))
+            } else {
+                0.0
+            };
             MaterialObservables {
                 volume: vol * dv,
-                swelling: if vol > 0.0 { swell / vol } else { 0.0 },
+                swelling: swell,
                 max_von_mises: if vm.is_finite() { vm } else { 0.0 },
                 max_hydrostatic: if hyd.is_finite() { hyd } else { 0.0 },
                 mean_c: f64::NAN,
