@@ -78,8 +78,9 @@ pub enum Error {
 
     /// The evolving field went NaN or infinite; nothing from this step was written.
     #[error(
-        "non-finite {field} at step {step}, time {time:e}: the run is unstable. Outputs written before \
-         it are intact; lower time.dt_max or time.max_dc, or raise cahn_hilliard.stabilization"
+        "non-finite {field} at step {step}, time {time:e} (NaN, infinite, or c far outside [0, 1]): the run is \
+         unstable. Outputs written before it are intact; lower time.dt_max or time.max_dc, or raise \
+         cahn_hilliard.stabilization"
     )]
     NonFinite { field: String, step: u64, time: f64 },
 

@@ -151,3 +151,158 @@ fn several_problems_are_reported_together() {
     );
     assert!(Path::new(&path).exists());
 }
+
+/// A config with two solids, pores and mechanics, for the issue-4 bad inputs.
+const SHELL: &str = "configs/verification/lame_core_shell.toml";
+
+fn check_edited_in(path: &str, from: &str, to: &str) -> String {
+    let good = std::fs::read_to_string(common::repo(path)).unwrap();
+    assert!(good.contains(from), "{from:?} not in {path}");
+    let dir = common::temp_dir();
+    let edited = dir.path().join("edited.toml");
+    std::fs::write(&edited, good.replacen(from, to, 1)).unwrap();
+    let (ok, err) = swellfield(&["check", edited.to_str().unwrap()]);
+    assert!(!ok, "an edited config {to:?} must be refused");
+    err
+}
+
+#[test]
+fn material_referenced_but_not_defined() {
+    let err = check_edited_in(
+        SHELL,
+        "{ material = \"shell\", thickness_nm = 8.0 }",
+        "{ material = \"shel\", thickness_nm = 8.0 }",
+    );
+    assert!(
+        err.contains("\"shel\": names a material that is not defined")
+            && err.contains("Define [materials.shel]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn zero_or_negative_modulus() {
+    for bad in ["0.0", "-150.0"] {
+        let err = check_edited_in(
+            SHELL,
+            "young_modulus_gpa = 150.0",
+            &format!("young_modulus_gpa = {bad}"),
+        );
+        assert_one_line(
+            &err,
+            &[
+                "materials.shell.young_modulus_gpa",
+                "greater than zero",
+                "GPa",
+            ],
+        );
+    }
+}
+
+#[test]
+fn poisson_ratio_outside_its_range() {
+    for bad in ["0.5", "-1.0", "0.7"] {
+        let err = check_edited_in(
+            SHELL,
+            "poisson_ratio = 0.25",
+            &format!("poisson_ratio = {bad}"),
+        );
+        assert_one_line(&err, &["materials.shell.poisson_ratio", "(-1, 0.5)"]);
+    }
+}
+
+#[test]
+fn eigenstrain_beyond_linear_elasticity() {
+    let err = check_edited_in(
+        SHELL,
+        "eigenstrain = [0.02, 0.02, 0.02]",
+        "eigenstrain = [0.02, 0.02, 1.5]",
+    );
+    assert_one_line(
+        &err,
+        &[
+            "materials.core.eigenstrain",
+            "below 100 %",
+            "elasticity cannot carry",
+        ],
+    );
+    let err = check_edited_in(
+        SHELL,
+        "eigenstrain = [0.02, 0.02, 0.02]",
+        "volume_change = 9.0",
+    );
+    assert_one_line(
+        &err,
+        &["materials.core.volume_change", "beta", "linear elasticity"],
+    );
+}
+
+/// An eigenstrain within the limits can still make a step explode when the scheme is run
+/// without its stabilisation: the run stops with the step, time and field named.
+#[test]
+fn eigenstrain_that_makes_the_step_explode() {
+    let dir = common::temp_dir();
+    let (ok, _, err) = common::swellfield(&[
+        "run",
+        "configs/verification/free_swelling.toml",
+        "--backend",
+        "cpu",
+        "--quiet",
+        "--out",
+        dir.path().join("r").to_str().unwrap(),
+        "--set",
+        "cahn_hilliard.stabilization=0.0",
+        "--set",
+        "time.adaptive=false",
+        "--set",
+        "time.dt_max=5.0",
+        "--set",
+        "time.end=500.0",
+        "--set",
+        "output.images=false",
+    ]);
+    assert!(!ok);
+    assert_one_line(
+        &err,
+        &[
+            "non-finite c at step",
+            "Outputs written before it are intact",
+        ],
+    );
+}
+
+#[test]
+fn particles_that_cannot_be_placed() {
+    let good = std::fs::read_to_string(common::repo(SHELL)).unwrap();
+    let bad = good.replacen(
+        "[[microstructure.shapes]]\nkind = \"sphere\"",
+        "[[microstructure.shapes]]\nkind = \"particles\"\nvolume_fraction = 0.9\nmin_gap_nm = 2.0",
+        1,
+    );
+    let dir = common::temp_dir();
+    let path = dir.path().join("crowded.toml");
+    std::fs::write(&path, bad).unwrap();
+    let (ok, _, err) = common::swellfield(&["check", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert_one_line(
+        &err,
+        &[
+            "microstructure.shapes[0]",
+            "cannot place the particles without overlap",
+            "Lower volume_fraction",
+        ],
+    );
+}
+
+#[test]
+fn drive_without_an_electrolyte() {
+    let err = check_edited_in(
+        "configs/verification/galvanostatic.toml",
+        "electrolyte = true",
+        "site_density_mol_m3 = 0.0",
+    );
+    assert!(
+        err.contains("drive") && err.contains("solid-electrolyte surface"),
+        "{err}"
+    );
+}

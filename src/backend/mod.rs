@@ -53,7 +53,7 @@ pub enum BackendChoice {
 pub struct StepReport {
     /// Largest |c_new − c_old| over the solid (drives the adaptive dt).
     pub max_dc: f64,
-    /// Voxels whose new c is NaN or infinite.
+    /// Voxels whose new c is NaN or infinite, or far outside [0, 1] (a diverged step).
     pub non_finite: u64,
     /// The electrode's μ_e used in this step (kT), when there is a drive.
     pub mu_e: Option<f64>,

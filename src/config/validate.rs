@@ -305,15 +305,23 @@ impl Config {
                 "0 for anodes made empty, 1 for cathodes made full",
             );
         }
-        if let Some(v) = m.volume_change
-            && (!v.is_finite() || v <= -1.0)
-        {
-            p.push(
-                &key("volume_change"),
-                v,
-                "must be a finite number above -1",
-                "give dV/V at c = 1, e.g. 4.2 for +420 %",
-            );
+        if let Some(v) = m.volume_change {
+            let beta = (1.0 + v).cbrt() - 1.0;
+            if !v.is_finite() || v <= -1.0 {
+                p.push(
+                    &key("volume_change"),
+                    v,
+                    "must be a finite number above -1",
+                    "give dV/V at c = 1, e.g. 4.2 for +420 %",
+                );
+            } else if beta.abs() >= 1.0 {
+                p.push(
+                    &key("volume_change"),
+                    v,
+                    &format!("gives a linear eigenstrain beta = {beta:.3}, 100 % or more, which linear elasticity cannot carry"),
+                    "check the units (a fraction: 4.2 for +420 %); Sn's 4.2 gives beta = 0.73",
+                );
+            }
         }
         if let Some(e) = m.eigenstrain {
             if e.iter().any(|v| !v.is_finite() || v.abs() >= 1.0) {

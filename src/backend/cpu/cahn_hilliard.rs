@@ -138,15 +138,24 @@ pub fn filter_increment(
     });
 }
 
-/// `c ← c_new`, returning (max |Δc| over voxels where `counts`, non-finite count).
+/// Site fractions outside this range cannot come from round-off: the step has diverged.
+pub const SANE_C: std::ops::Range<f64> = -1.0..2.0;
+
+/// `c ← c_new`, returning (max |Δc| over voxels where `counts`, the count of voxels that are
+/// non-finite or, where `counts`, have left [`SANE_C`]).
 pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Sync) -> (f64, u64) {
     c.par_iter_mut()
         .zip(c_new.par_iter())
         .enumerate()
         .map(|(i, (c, &n))| {
-            let d = if counts(i) { (n - *c).abs() } else { 0.0 };
+            let counted = counts(i);
+            let d = if counted { (n - *c).abs() } else { 0.0 };
             *c = n;
-            if n.is_finite() { (d, 0) } else { (0.0, 1) }
+            if n.is_finite() && (!counted || SANE_C.contains(&n)) {
+                (d, 0)
+            } else {
+                (0.0, 1)
+            }
         })
         .reduce(|| (0.0, 0), |a, b| (a.0.max(b.0), a.1 + b.1))
 }

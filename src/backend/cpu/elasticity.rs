@@ -378,18 +378,28 @@ impl Elasticity {
     fn gamma0_update(&mut self, fft: &mut Fft, sigma: &mut Tensor, l0: f64, m0: f64) {
         let n = sigma[0].len() as f64;
         let means: [f64; 6] = std::array::from_fn(|k| sigma[k].par_iter().sum::<f64>() / n);
-        let tr = means[0] + means[1] + means[2];
-        let mean_update: [f64; 6] = std::array::from_fn(|k| {
-            if !self.free[k] {
-                return 0.0;
+        // The free mean components move by C⁰_ff⁻¹⟨σ⟩_f: the reference stiffness restricted to
+        // them, so that mixed conditions (a held component beside free ones) converge to
+        // ⟨σ⟩_f = 0 rather than to the full compliance's fixed point.
+        let mut mean_update = [0.0; 6];
+        for k in 3..6 {
+            if self.free[k] {
+                mean_update[k] = means[k] / (2.0 * m0);
             }
-            let iso = if k < 3 {
-                l0 / (3.0 * l0 + 2.0 * m0) * tr
-            } else {
-                0.0
-            };
-            (means[k] - iso) / (2.0 * m0)
-        });
+        }
+        let normal: Vec<usize> = (0..3).filter(|&k| self.free[k]).collect();
+        let mut a = [[0.0; 3]; 3];
+        let mut rhs = [0.0; 3];
+        for (r, &i) in normal.iter().enumerate() {
+            rhs[r] = means[i];
+            for (s, &j) in normal.iter().enumerate() {
+                a[r][s] = l0 + if i == j { 2.0 * m0 } else { 0.0 };
+            }
+        }
+        let x = solve_small(&a, &rhs, normal.len());
+        for (r, &i) in normal.iter().enumerate() {
+            mean_update[i] = x[r];
+        }
         for k in 0..6 {
             if self.spectral[k] {
                 fft.forward(&sigma[k], &mut self.spectra[k]);
@@ -524,6 +534,29 @@ pub fn compatible_part(t: [Complex64; 6], k: [f64; 3]) -> [Complex64; 6] {
         let (i, j) = PAIRS[m];
         xi[i] * v[j] + xi[j] * v[i] - s * (xi[i] * xi[j])
     })
+}
+
+/// Solves the leading `n × n` block of `a x = b` (n ≤ 3) by Gaussian elimination; the block is
+/// symmetric positive definite (an isotropic stiffness restricted to some normal components).
+fn solve_small(a: &[[f64; 3]; 3], b: &[f64; 3], n: usize) -> [f64; 3] {
+    let mut m = *a;
+    let mut x = *b;
+    for p in 0..n {
+        for r in p + 1..n {
+            let f = m[r][p] / m[p][p];
+            for c in p..n {
+                m[r][c] -= f * m[p][c];
+            }
+            x[r] -= f * x[p];
+        }
+    }
+    for p in (0..n).rev() {
+        for c in p + 1..n {
+            x[p] -= m[p][c] * x[c];
+        }
+        x[p] /= m[p][p];
+    }
+    x
 }
 
 fn minmax(v: &[f64]) -> (f64, f64) {

@@ -114,7 +114,8 @@ impl CpuBackend {
             return Ok((0, 0.0));
         };
         if self.elastic_fresh {
-            return Ok((0, el.last_residual));
+            // Solved already (for an output at this c): report that solve.
+            return Ok((el.last_iterations, el.last_residual));
         }
         el.update_material(&self.c);
         let out = el.solve(&mut self.fft)?;
