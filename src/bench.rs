@@ -190,3 +190,189 @@ mod tests {
         assert_eq!(super::parse_ms_per_step(line), Some(12.345));
     }
 }
+
+/// The full-step cases of issue 4: 256² and 64³.
+pub const FULL_CASES: [Case; 2] = [
+    Case {
+        n: 256,
+        dim: 2,
+        steps: 10,
+    },
+    Case {
+        n: 64,
+        dim: 3,
+        steps: 5,
+    },
+];
+
+/// A two-phase elastic problem like the peer's: a disk (sphere) of radius 0.3 n of a host ten
+/// times stiffer than the surrounding host, both expanding with c (ε* = 0.05 c), free boundary,
+/// CG to a 1e-6 relative residual. `mechanics` false drops the elasticity (same step otherwise).
+pub fn full_problem(n: usize, dim: usize, mechanics: bool) -> Result<Problem> {
+    let (grid, center) = if dim == 2 {
+        (
+            format!("n = [{n}, {n}]\nlength_nm = [{n}.0, {n}.0]"),
+            format!("[{h}.0, {h}.0]", h = n / 2),
+        )
+    } else {
+        (
+            format!("n = [{n}, {n}, {n}]\nlength_nm = [{n}.0, {n}.0, {n}.0]"),
+            format!("[{h}.0, {h}.0, {h}.0]", h = n / 2),
+        )
+    };
+    let r = 0.3 * n as f64;
+    let host = |name: &str, e: f64| {
+        format!(
+            "[materials.{name}]\ndiffusivity_cm2_s = 1e-12\nsite_density_mol_m3 = 1e5\nu0_v = 0.3\nomega_ev = 0.1\n\
+             young_modulus_gpa = {e}\npoisson_ratio = 0.3\neigenstrain = [0.05, 0.05, 0.05]\n"
+        )
+    };
+    let mech = if mechanics {
+        "[mechanics]\nboundary = \"free\"\ntolerance = 1e-6\n"
+    } else {
+        ""
+    };
+    let text = format!(
+        "[grid]\n{grid}\n{}{}[microstructure]\nmatrix = \"soft\"\n[[microstructure.shapes]]\nkind = \"sphere\"\nmaterial = \"stiff\"\n\
+         center_nm = {center}\nradius_nm = {r}\n{mech}[cahn_hilliard]\ninterface_width_nm = 4.0\n\
+         [initial]\nkind = \"uniform\"\nc0 = 0.5\nnoise = 0.05\n[time]\nend = 1.0\ndt_max = 0.01\n",
+        host("soft", 10.0),
+        host("stiff", 100.0),
+    );
+    let config = parse(&text, Path::new("bench"), &[])?;
+    config.validate()?;
+    Problem::new(&config)
+}
+
+/// One full-step measurement: ms per step with and without mechanics, mean CG iterations, and
+/// the peer's full step with K = 4 fixed-point iterations and its Cahn–Hilliard-only step.
+#[derive(Debug, Clone)]
+pub struct FullMeasurement {
+    pub case: Case,
+    pub full_ms: f64,
+    pub ch_ms: f64,
+    pub iterations: f64,
+    pub peer_full_ms: Option<f64>,
+    pub peer_ch_ms: Option<f64>,
+    pub peer_note: String,
+}
+
+/// Runs the NumPy peer with `--K k` (full step) or `--chonly`.
+pub fn run_numpy_peer_k(peer_dir: &Path, case: Case, k: Option<usize>) -> Result<f64> {
+    let script = peer_dir.join("numpy_chel.py");
+    let peer = script.display().to_string();
+    if !script.exists() {
+        return Err(Error::Peer {
+            peer,
+            reason: "not found".into(),
+            fix: "pass --peers DIR (the team's shared/peers)".into(),
+        });
+    }
+    let mut args = vec![
+        "--n".to_string(),
+        case.n.to_string(),
+        "--dim".into(),
+        case.dim.to_string(),
+        "--steps".into(),
+        case.steps.to_string(),
+    ];
+    match k {
+        Some(k) => args.extend(["--K".to_string(), k.to_string()]),
+        None => args.push("--chonly".into()),
+    }
+    let out = Command::new("python3")
+        .arg(&script)
+        .args(&args)
+        .output()
+        .map_err(|e| Error::Peer {
+            peer: peer.clone(),
+            reason: e.to_string(),
+            fix: "install python3".into(),
+        })?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(Error::Peer {
+            peer,
+            reason: String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
+                .to_string(),
+            fix: "pip install numpy scipy".into(),
+        });
+    }
+    parse_ms_per_step(&stdout).ok_or_else(|| Error::Peer {
+        peer,
+        reason: format!("no 'ms/step' in: {stdout}"),
+        fix: "check the peer script".into(),
+    })
+}
+
+/// Measures the full step (CH + elasticity to tolerance) and the peer's.
+pub fn run_full(peer_dir: &Path, cases: &[Case]) -> Result<Vec<FullMeasurement>> {
+    let mut rows = Vec::new();
+    for &case in cases {
+        let problem = full_problem(case.n, case.dim, true)?;
+        let mut cpu = CpuBackend::new(&problem);
+        let dt = problem.time.dt_max;
+        for _ in 0..3 {
+            cpu.step(dt)?;
+        }
+        let t0 = Instant::now();
+        let mut iterations = 0u64;
+        for _ in 0..case.steps {
+            iterations += cpu.step(dt)?.elastic_iterations;
+        }
+        let full_ms = t0.elapsed().as_secs_f64() * 1e3 / case.steps as f64;
+        drop(cpu);
+        let problem = full_problem(case.n, case.dim, false)?;
+        let mut cpu = CpuBackend::new(&problem);
+        let ch_ms = time_steps(&mut cpu, dt, case.steps)?;
+        drop(cpu);
+        let full = run_numpy_peer_k(peer_dir, case, Some(4));
+        let ch = run_numpy_peer_k(peer_dir, case, None);
+        let peer_note = match (&full, &ch) {
+            (Err(e), _) | (_, Err(e)) => e.to_string(),
+            _ => String::new(),
+        };
+        rows.push(FullMeasurement {
+            case,
+            full_ms,
+            ch_ms,
+            iterations: iterations as f64 / case.steps as f64,
+            peer_full_ms: full.ok(),
+            peer_ch_ms: ch.ok(),
+            peer_note,
+        });
+    }
+    Ok(rows)
+}
+
+/// The full-step measurements as a Markdown table.
+pub fn full_table(rows: &[FullMeasurement]) -> String {
+    let mut s = String::from(
+        "| case | swellfield full step (ms) | CG iterations/step (warm) | swellfield ms per elastic iteration | peer full step, K = 4 (ms) | peer ms per fixed-point iteration |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let c = r.case;
+        let grid = if c.dim == 2 {
+            format!("{}^2", c.n)
+        } else {
+            format!("{}^3", c.n)
+        };
+        let per_it = if r.iterations > 0.0 {
+            format!("{:.2}", (r.full_ms - r.ch_ms) / r.iterations)
+        } else {
+            "n/a".into()
+        };
+        let (peer, peer_it) = match (r.peer_full_ms, r.peer_ch_ms) {
+            (Some(f), Some(ch)) => (format!("{f:.2}"), format!("{:.2}", (f - ch) / 4.0)),
+            _ => ("n/a".into(), format!("n/a ({})", r.peer_note)),
+        };
+        s += &format!(
+            "| {grid} | {:.2} | {:.1} | {per_it} | {peer} | {peer_it} |\n",
+            r.full_ms, r.iterations
+        );
+    }
+    s
+}

@@ -118,6 +118,16 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             );
             let rows = bench::run_cpu(&peers, cases)?;
             print!("{}", bench::table(&rows));
+            let full = if quick {
+                &bench::FULL_CASES[..1]
+            } else {
+                &bench::FULL_CASES[..]
+            };
+            eprintln!(
+                "timing the full step (Cahn–Hilliard + elasticity to 1e-6) and the peer's K = 4 step..."
+            );
+            println!();
+            print!("{}", bench::full_table(&bench::run_full(&peers, full)?));
         }
     }
     Ok(())

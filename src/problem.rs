@@ -115,7 +115,7 @@ pub struct Group {
 #[derive(Debug, Clone)]
 pub struct Chemistry {
     pub components: Vec<Component>,
-    /// ψ(x) = n/n_ref; `None` when uniform (one material filling the cell).
+    /// ψ(x) = n/n_ref; `None` when 1 everywhere (hosts of one site density filling the cell).
     pub psi: Option<Vec<f64>>,
     /// max(ψ, floor): what μ's gradient term and the flux divergence divide by.
     pub psi_floor: f64,
@@ -153,7 +153,12 @@ impl Chemistry {
     #[inline]
     pub fn mu_chemical(&self, i: usize, c: f64) -> f64 {
         match &self.psi {
-            None => self.components[0].free_energy.mu(c),
+            None if self.components.len() == 1 => self.components[0].free_energy.mu(c),
+            None => self
+                .components
+                .iter()
+                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.mu(c))
+                .sum(),
             Some(psi) => {
                 let mut s = 0.0;
                 for comp in &self.components {
@@ -172,7 +177,12 @@ impl Chemistry {
     #[inline]
     pub fn curvature(&self, i: usize, c: f64) -> f64 {
         let v = match &self.psi {
-            None => self.components[0].free_energy.d2(c),
+            None if self.components.len() == 1 => self.components[0].free_energy.d2(c),
+            None => self
+                .components
+                .iter()
+                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.d2(c))
+                .sum(),
             Some(psi) => {
                 let mut s = 0.0;
                 for comp in &self.components {
@@ -537,6 +547,10 @@ fn build_physical(
     }
     let psi_floor = SOLID_FRACTION * n_min / n_ref;
 
+    // Every voxel solid with the same site density (hosts of equal n, no pores): the constant-
+    // coefficient filter is exact there, so the fast uniform path applies.
+    let uniform_psi = psi.iter().all(|&p| (p - 1.0).abs() < 1e-12);
+
     // Flux prefactor ψ d(x), raised (never lowered) in the interface band.
     let mut flux = vec![0.0; n];
     for &m in &sites {
@@ -577,7 +591,7 @@ fn build_physical(
         }
     }
     merged.reverse();
-    let groups = if merged.len() <= 1 || uniform {
+    let groups = if merged.len() <= 1 || uniform_psi {
         vec![Group {
             mobility: 0.25 * merged.last().copied().unwrap_or(1.0),
             weight: None,
@@ -628,7 +642,7 @@ fn build_physical(
     };
 
     // Smoothed-boundary gradient ∇ψ / max(ψ, floor), spectral.
-    let grad_log_psi = if uniform {
+    let grad_log_psi = if uniform_psi {
         None
     } else {
         let g = spectral_gradient(grid, &psi);
@@ -698,12 +712,12 @@ fn build_physical(
     }
     let chemistry = Chemistry {
         components,
-        psi: if uniform { None } else { Some(psi.clone()) },
+        psi: if uniform_psi { None } else { Some(psi.clone()) },
         psi_floor,
         flux: if uniform { None } else { Some(flux) },
         mobility: Mobility::SiteBlocking,
         grad_log_psi,
-        nearest_solid: if uniform {
+        nearest_solid: if uniform_psi {
             None
         } else {
             Some(nearest_solid(grid, &psi, psi_floor))
@@ -713,7 +727,7 @@ fn build_physical(
         stabilization: ch.stabilization.unwrap_or(1.0),
         stabilization_s: ch.stabilization_s.unwrap_or(0.5 * s_default),
     };
-    let capacity: f64 = if uniform {
+    let capacity: f64 = if uniform_psi {
         n as f64
     } else {
         // Ions live on solid voxels only (model.md §8): the capacity counts those sites.
