@@ -28,6 +28,9 @@ use crate::units::{CM2_S, E_CHARGE, KB_EV, N_A, NM};
 /// not evaluated there and they hold no ions (the smoothed-boundary threshold).
 pub const SOLID_FRACTION: f64 = 0.1;
 
+/// Largest g'' (kT per unit c) the linearised insertion uses.
+pub const CURVATURE_CAP: f64 = 1e4;
+
 /// The mobility's dependence on c.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Mobility {
@@ -172,8 +175,10 @@ impl Chemistry {
         }
     }
 
-    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0: the curvature the insertion's
-    /// linearised-implicit update uses.
+    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 and capped at 1e4 kT: the curvature the
+    /// insertion's linearised-implicit update uses. The cap (g'' of c within 1e-4 of a
+    /// segment's end) keeps the increment solve well conditioned where a surface held near
+    /// full or empty overshoots by round-off; the log in μ still pulls such a voxel back.
     #[inline]
     pub fn curvature(&self, i: usize, c: f64) -> f64 {
         let v = match &self.psi {
@@ -194,7 +199,7 @@ impl Chemistry {
                 s / psi[i].max(self.psi_floor)
             }
         };
-        v.max(0.0)
+        v.clamp(0.0, CURVATURE_CAP)
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.

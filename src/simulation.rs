@@ -165,6 +165,18 @@ fn standard_writers(
                 m.labels.clone(),
                 problem.materials.iter().map(|m| m.name.clone()).collect(),
             )),
+            site_density: Some(
+                (0..problem.grid.len())
+                    .map(|i| {
+                        problem
+                            .materials
+                            .iter()
+                            .zip(&m.phi)
+                            .map(|(mat, phi)| phi[i] * mat.site_density)
+                            .sum()
+                    })
+                    .collect(),
+            ),
         },
         None => StaticFields::default(),
     };

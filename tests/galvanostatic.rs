@@ -105,3 +105,50 @@ fn solid_solution_slopes_as_the_regular_solution() {
         last = *v;
     }
 }
+
+/// Potentiostatic: held at 0.29 V, 10 mV below the plateau, the Na-poor particle fills
+/// along its branch until its voltage is the applied one, `U0 − (kT/e) ln(c/(1−c)) −
+/// (Ω/e)(1 − 2c) = 0.29 V` (c = 0.0392, short of the spinodal, so it stays single-phase), with
+/// the ions accounted for and the voltage column the applied one.
+#[test]
+fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
+    let loaded = common::load(
+        "configs/verification/galvanostatic.toml",
+        &[
+            "output.images=false",
+            "drive.mode=\"potentiostatic\"",
+            "drive.voltage_v=0.29",
+            "drive.soc_target=0.5",
+        ],
+    );
+    let dir = common::temp_dir();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        backend: BackendChoice::Cpu,
+        quiet: true,
+        pristine: false,
+    };
+    run(&loaded, &opts).expect("potentiostatic run");
+    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
+    let col = |n: &str| common::column(&h, &rows, n);
+    let (v, balance, c) = (col("voltage"), col("ion_balance_error"), col("mean_c_host"));
+    // The root of V_eq(c) = 0.29 V on the Na-poor branch, by bisection.
+    let v_eq = |c: f64| 0.30 - KT_EV * (c / (1.0 - c)).ln() - 0.10 * (1.0 - 2.0 * c);
+    let (mut lo, mut hi) = (0.02, 0.1);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if v_eq(mid) > 0.29 { lo = mid } else { hi = mid }
+    }
+    let c_eq = 0.5 * (lo + hi);
+    let last = *c.last().unwrap();
+    println!("settled at c = {last:.5}, equilibrium {c_eq:.5}");
+    assert!((last - c_eq).abs() < 1e-3, "c = {last} vs {c_eq}");
+    for i in 0..rows.len() {
+        assert!(
+            (v[i] - 0.29).abs() < 1e-12 && balance[i].abs() < 1e-12,
+            "row {i}: {} {}",
+            v[i],
+            balance[i]
+        );
+    }
+}

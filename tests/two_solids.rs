@@ -71,6 +71,7 @@ fn p2_o3_particle_charges_and_contracts() {
         "static/phi_p2",
         "static/phi_o3",
         "static/material",
+        "static/site_density",
         "fields/stress_xx",
         "fields/von_mises",
         "fields/volumetric_strain",

@@ -18,6 +18,8 @@ use crate::fields::{FieldName, Fields};
 pub struct StaticFields {
     pub phi: Vec<(String, Vec<f64>)>,
     pub labels: Option<(Vec<u16>, Vec<String>)>,
+    /// The site density n(x) = Σ_m φ_m n_m in mol/m³.
+    pub site_density: Option<Vec<f64>>,
 }
 
 /// Static facts about the run stored as file attributes.
@@ -114,6 +116,23 @@ impl SnapshotWriter {
                 .shape(())
                 .create("units")
                 .and_then(|a| a.write_scalar(&text("1")))
+                .map_err(err)?;
+        }
+        if let Some(n_x) = &statics.site_density {
+            let arr =
+                Array3::from_shape_vec((nz, ny, nx), n_x.clone()).map_err(|e| Error::Write {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let ds = file
+                .new_dataset_builder()
+                .with_data(&arr)
+                .create("static/site_density")
+                .map_err(err)?;
+            ds.new_attr::<VarLenUnicode>()
+                .shape(())
+                .create("units")
+                .and_then(|a| a.write_scalar(&text("mol/m^3")))
                 .map_err(err)?;
         }
         if let Some((labels, names)) = &statics.labels {
