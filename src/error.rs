@@ -95,6 +95,14 @@ pub enum Error {
         tolerance: f64,
     },
 
+    /// The GPU refused something (validation, a limit).
+    #[error("GPU {what}: {message}. {fix}")]
+    Gpu {
+        what: String,
+        message: String,
+        fix: String,
+    },
+
     /// The requested backend cannot run here.
     #[error("--backend {requested}: {reason}. {fix}")]
     BackendUnavailable {

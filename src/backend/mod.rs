@@ -5,6 +5,7 @@
 //! [`Backend::fields`], so a search for `fields(` finds every costly copy.
 
 pub mod cpu;
+pub mod gpu;
 
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};

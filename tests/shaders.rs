@@ -1,0 +1,58 @@
+//! Host-only shader checks (no adapter needed): every assembled WGSL module parses and
+//! validates through naga, and each `Params` struct matches its Rust twin byte for byte.
+
+use std::mem::{offset_of, size_of};
+
+use naga::valid::{Capabilities, ValidationFlags, Validator};
+use swellfield::backend::gpu::{fft::FftParams, shaders};
+
+fn module(name: &str, src: &str) -> naga::Module {
+    let module = naga::front::wgsl::parse_str(src)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+    Validator::new(ValidationFlags::all(), Capabilities::empty())
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+    module
+}
+
+/// Every family validates in f32 without extra capabilities (so it runs on any adapter).
+#[test]
+fn every_shader_family_validates() {
+    for (name, src) in shaders::ALL {
+        module(name, src);
+    }
+}
+
+/// `FftParams` in fft.wgsl and in src/backend/gpu/fft.rs: same size, same member offsets.
+#[test]
+fn fft_params_layout_matches_rust() {
+    let m = module("fft", shaders::FFT);
+    let (_, ty) = m
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some("FftParams"))
+        .expect("struct FftParams");
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("FftParams is a struct")
+    };
+    assert_eq!(*span as usize, size_of::<FftParams>());
+    let rust = [
+        ("nx", offset_of!(FftParams, nx)),
+        ("ny", offset_of!(FftParams, ny)),
+        ("nz", offset_of!(FftParams, nz)),
+        ("axis", offset_of!(FftParams, axis)),
+        ("len", offset_of!(FftParams, len)),
+        ("stride", offset_of!(FftParams, stride)),
+        ("lines", offset_of!(FftParams, lines)),
+        ("groups_x", offset_of!(FftParams, groups_x)),
+        ("sign", offset_of!(FftParams, sign)),
+        ("scale", offset_of!(FftParams, scale)),
+        ("pad0", offset_of!(FftParams, pad0)),
+        ("pad1", offset_of!(FftParams, pad1)),
+    ];
+    assert_eq!(members.len(), rust.len());
+    for (m, (name, off)) in members.iter().zip(rust) {
+        assert_eq!(m.name.as_deref(), Some(name));
+        assert_eq!(m.offset as usize, off, "{name}");
+    }
+}
