@@ -62,20 +62,39 @@ fn run_with_overrides_auto_notice_and_summary() {
     assert!(!out_dir.join("images").join("c_00000000.png").exists());
 }
 
-/// `--backend gpu` fails with a clear message (no GPU backend in this version); it never
-/// falls back silently.
+/// `--backend gpu` runs a config the GPU backend supports (on the software adapter in CI) and
+/// refuses, clearly and without falling back, one it does not support yet.
 #[test]
-fn gpu_backend_is_refused_clearly() {
-    let (ok, _, err) = swellfield(&[
+fn gpu_backend_runs_or_refuses_clearly() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("g");
+    let (ok, stdout, err) = swellfield(&[
         "run",
         "configs/verification/conservation.toml",
+        "--backend",
+        "gpu",
+        "--quiet",
+        "--set",
+        "time.end=20",
+        "--set",
+        "output.images=false",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("(gpu backend)"), "{stdout}");
+    let (ok, _, err) = swellfield(&[
+        "run",
+        "configs/verification/free_swelling.toml",
         "--backend",
         "gpu",
         "--quiet",
     ]);
     assert!(!ok);
     assert!(
-        err.starts_with("error: --backend gpu:") && err.contains("--backend cpu"),
+        err.starts_with("error: --backend gpu:")
+            && err.contains("mechanics")
+            && err.contains("--backend cpu"),
         "{err}"
     );
 }

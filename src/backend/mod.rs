@@ -7,7 +7,7 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fields::{FieldName, Fields};
 use crate::problem::Problem;
 
@@ -116,26 +116,43 @@ pub trait Backend {
     fn fields(&mut self, names: &[FieldName]) -> Result<Fields>;
 }
 
-/// Builds the backend the user chose. Returns a one-line notice for the user when `auto` had
-/// to fall back to the CPU.
+/// Builds the backend the user chose. Returns a one-line notice for the user when `auto` runs
+/// the CPU backend, saying why.
 pub fn select(
     choice: BackendChoice,
     problem: &Problem,
 ) -> Result<(Box<dyn Backend>, Option<String>)> {
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend::new(problem)), None)),
-        BackendChoice::Auto => Ok((
-            Box::new(cpu::CpuBackend::new(problem)),
-            Some(
-                "note: running the f64 CPU backend: this version has no GPU backend yet (it is planned; \
-                 --backend cpu silences this line)"
-                    .to_string(),
-            ),
-        )),
-        BackendChoice::Gpu => Err(Error::BackendUnavailable {
-            requested: "gpu".into(),
-            reason: "this version of swellfield has no GPU backend yet".into(),
-            fix: "Use --backend cpu (or auto), which runs the f64 reference".into(),
-        }),
+        BackendChoice::Gpu => Ok((Box::new(gpu::GpuBackend::new(problem)?), None)),
+        BackendChoice::Auto => {
+            let why = if let Some(what) = gpu::unsupported(problem) {
+                format!("the GPU backend does not run configs with {what} yet")
+            } else {
+                match gpu::context::GpuContext::new() {
+                    Ok(ctx) if !ctx.is_software() => {
+                        let name = ctx.info.name.clone();
+                        return match gpu::GpuBackend::with_context(ctx, problem) {
+                            Ok(b) => Ok((Box::new(b), None)),
+                            Err(e) => Ok((
+                                Box::new(cpu::CpuBackend::new(problem)),
+                                Some(format!(
+                                    "note: running the f64 CPU backend: the GPU {name} cannot run this config ({e})"
+                                )),
+                            )),
+                        };
+                    }
+                    Ok(ctx) => format!(
+                        "only a software adapter was found ({}); --backend gpu runs the shaders on it anyway",
+                        ctx.info.name
+                    ),
+                    Err(_) => "no GPU adapter was found".into(),
+                }
+            };
+            Ok((
+                Box::new(cpu::CpuBackend::new(problem)),
+                Some(format!("note: running the f64 CPU backend: {why}")),
+            ))
+        }
     }
 }
