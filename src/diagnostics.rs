@@ -36,6 +36,7 @@ pub fn columns(problem: &Problem) -> Vec<String> {
         c.push(format!("max_hydrostatic_{}_gpa", m.name));
         c.push(format!("mean_c_{}", m.name));
     }
+    c.push("overstressed_fraction".into());
     c
 }
 
@@ -115,5 +116,6 @@ pub fn values(problem: &Problem, obs: &Observables, ledger: &IonLedger) -> Vec<f
         v.push(m.max_hydrostatic * gpa);
         v.push(m.mean_c);
     }
+    v.push(obs.overstressed_fraction);
     v
 }

@@ -61,12 +61,23 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    quiet_wayland_probe();
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Probing Vulkan adapters loads Mesa's window-system code, whose Wayland client prints
+/// "XDG_RUNTIME_DIR is invalid or not set" on headless machines (CI, SSH, containers) although
+/// swellfield never opens a window. Pointing it at the temp folder keeps stderr to our own lines.
+fn quiet_wayland_probe() {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe { std::env::set_var("XDG_RUNTIME_DIR", std::env::temp_dir()) };
     }
 }
 

@@ -242,6 +242,10 @@ pub struct Mechanics {
     pub materials: Vec<MechMaterial>,
     /// Some material expands anisotropically (the per-voxel c-axis matters).
     pub anisotropic: bool,
+    /// The overstress threshold in model stress units.
+    pub overstress: f64,
+    /// The electrolyte's index, whose region is not solid.
+    pub electrolyte: Option<usize>,
 }
 
 impl Mechanics {
@@ -694,6 +698,8 @@ fn build_physical(
             max_iterations: mc.max_iterations,
             out_of_plane: mc.out_of_plane,
             anisotropic: mats.iter().any(|m| !m.expansion.is_isotropic()),
+            overstress: mc.overstress_gpa * 1e9 / density_scale,
+            electrolyte: materials.iter().position(|m| m.electrolyte),
             materials: mats,
         }
     });

@@ -100,6 +100,8 @@ pub struct Observables {
     pub mean_strain: [f64; 6],
     pub mean_stress: [f64; 6],
     pub materials: Vec<MaterialObservables>,
+    /// Volume fraction of the solid whose von Mises stress exceeds `mechanics.overstress_gpa`.
+    pub overstressed_fraction: f64,
     /// Voxels where c is NaN or infinite.
     pub non_finite: u64,
 }

@@ -624,6 +624,14 @@ pub struct MechanicsConfig {
     /// 2-D only: plane_strain (default) or generalized.
     #[serde(default)]
     pub out_of_plane: OutOfPlane,
+    /// Von Mises stress above which solid counts as overstressed (a proxy for cracking,
+    /// reported as `overstressed_fraction`), GPa. Default 1.
+    #[serde(default = "default_overstress")]
+    pub overstress_gpa: f64,
+}
+
+fn default_overstress() -> f64 {
+    1.0
 }
 
 fn default_tolerance() -> f64 {

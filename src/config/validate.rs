@@ -799,6 +799,14 @@ impl Config {
                     "e.g. 1e-6",
                 );
             }
+            if !(m.overstress_gpa.is_finite() && m.overstress_gpa > 0.0) {
+                p.push(
+                    "mechanics.overstress_gpa",
+                    m.overstress_gpa,
+                    "must be a positive stress",
+                    "e.g. 1.0 (GPa)",
+                );
+            }
             if m.max_iterations == 0 {
                 p.push(
                     "mechanics.max_iterations",

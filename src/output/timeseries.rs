@@ -118,3 +118,24 @@ impl OutputWriter for TimeSeriesWriter {
         Ok(())
     }
 }
+
+/// Reads a `timeseries.csv` (or any CSV of numbers with a header): column names and rows.
+pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| write_err(path, e))?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let rows = lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.trim().parse::<f64>().unwrap_or(f64::NAN))
+                .collect()
+        })
+        .collect();
+    Ok((header, rows))
+}

@@ -23,6 +23,7 @@ pub fn non_finite(count: u64, materials: usize) -> Observables {
         mean_strain: [f64::NAN; 6],
         mean_stress: [f64::NAN; 6],
         materials: vec![MaterialObservables::default(); materials],
+        overstressed_fraction: f64::NAN,
         non_finite: count,
     }
 }
@@ -92,6 +93,7 @@ pub fn observe_chemistry(c: &[f64], chem: &Chemistry, dv: f64) -> Observables {
         mean_strain: [0.0; 6],
         mean_stress: [0.0; 6],
         materials: Vec::new(),
+        overstressed_fraction: 0.0,
         non_finite: 0,
     }
 }
@@ -120,6 +122,23 @@ pub fn observe_elasticity(
             |a, b| (a.0 + b.0, std::array::from_fn(|k| a.1[k] + b.1[k])),
         );
     obs.energy_elastic = energy * dv;
+    // Solid voxels (not mostly electrolyte) above the overstress threshold, by volume.
+    let mech = &el.mechanics;
+    let (solid, over) = (0..n)
+        .into_par_iter()
+        .filter(|&i| mech.electrolyte.is_none_or(|e| phi[e][i] < 0.5))
+        .map(|i| {
+            (
+                1.0,
+                if von_mises(el.stress_at(i)) > mech.overstress {
+                    1.0
+                } else {
+                    0.0
+                },
+            )
+        })
+        .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+    obs.overstressed_fraction = if solid > 0.0 { over / solid } else { 0.0 };
     obs.mean_strain = el.mean_strain();
     obs.mean_stress = stress_sum.map(|v| v / n as f64);
     obs.materials = phi
@@ -176,7 +195,7 @@ pub fn observe_elasticity(
             };
             MaterialObservables {
                 volume: vol * dv,
-                swelling: swell,
+                swelling: if vol > 0.0 { swell } else { f64::NAN },
                 max_von_mises: if vm.is_finite() { vm } else { 0.0 },
                 max_hydrostatic: if hyd.is_finite() { hyd } else { 0.0 },
                 mean_c: f64::NAN,

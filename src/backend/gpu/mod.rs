@@ -378,6 +378,7 @@ impl Backend for GpuBackend {
             mean_strain: [0.0; 6],
             mean_stress: [0.0; 6],
             materials: Vec::new(),
+            overstressed_fraction: 0.0,
             non_finite: bad,
         })
     }
