@@ -76,6 +76,12 @@ pub enum Error {
     #[error("cannot write {path}: {message}. Check free disk space and permissions")]
     Write { path: PathBuf, message: String },
 
+    /// A run's output could not be read back (by `compare`).
+    #[error(
+        "cannot read {path}: {message}. The run that writes it may have stopped early; rerun it"
+    )]
+    Read { path: PathBuf, message: String },
+
     /// The evolving field went NaN or infinite; nothing from this step was written.
     #[error(
         "non-finite {field} at step {step}, time {time:e} (NaN, infinite, or c far outside [0, 1]): the run is \

@@ -15,6 +15,7 @@
 pub mod backend;
 pub mod bench;
 pub mod check;
+pub mod compare;
 pub mod config;
 pub mod diagnostics;
 pub mod error;

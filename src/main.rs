@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use swellfield::backend::BackendChoice;
-use swellfield::{bench, check, config, simulation};
+use swellfield::{bench, check, compare, config, simulation};
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +39,24 @@ enum Command {
         /// Run the config's [pristine] twin instead of the buffered microstructure.
         #[arg(long)]
         pristine: bool,
+    },
+    /// Run the buffered microstructure and its [pristine] twin under the same drive and compare
+    /// them: comparison.csv, summary.md and plots in outputs/<run-name>_compare/ (or --out).
+    Compare {
+        /// The TOML config (needs [pristine] and [drive]).
+        config: PathBuf,
+        /// Output folder (default outputs/<run-name>_compare); runs go to buffered/ and pristine/.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// auto (GPU when there is one), cpu or gpu.
+        #[arg(long, value_enum, default_value_t = BackendChoice::Auto)]
+        backend: BackendChoice,
+        /// Override a config value in both runs, e.g. --set time.end=100 (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        sets: Vec<String>,
+        /// No progress bars or notices.
+        #[arg(long)]
+        quiet: bool,
     },
     /// Validate a config and print what it derives (κ, Ω, interface width, stable dt).
     Check {
@@ -108,6 +126,27 @@ fn run(cli: Cli) -> swellfield::Result<()> {
                 },
             )?;
             println!("{summary}");
+        }
+        Command::Compare {
+            config,
+            out,
+            backend,
+            sets,
+            quiet,
+        } => {
+            let loaded = config::load(&config, &sets)?;
+            let out_dir = out.unwrap_or_else(|| {
+                PathBuf::from("outputs").join(format!("{}_compare", loaded.run_name()))
+            });
+            let result = compare::run(
+                &loaded,
+                &compare::CompareOptions {
+                    out_dir,
+                    backend,
+                    quiet,
+                },
+            )?;
+            println!("{result}");
         }
         Command::Check {
             config,

@@ -98,3 +98,20 @@ fn gpu_backend_runs_or_refuses_clearly() {
         "{err}"
     );
 }
+
+/// `compare` is a subcommand; a config without a pristine twin is refused with the fix, exit 1.
+#[test]
+fn compare_without_pristine_is_refused() {
+    let dir = common::temp_dir();
+    let (ok, _out, err) = swellfield(&[
+        "compare",
+        "configs/verification/conservation.toml",
+        "--out",
+        dir.path().join("c").to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert!(
+        err.starts_with("error: pristine = (missing)") && err.contains("[pristine]"),
+        "{err}"
+    );
+}

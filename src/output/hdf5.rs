@@ -236,3 +236,22 @@ impl OutputWriter for SnapshotWriter {
         file.close().map_err(|e| self.hdf5_err(e))
     }
 }
+
+/// The last snapshot of `/fields/<name>` in a `snapshots.h5`, x fastest (grid order); `None`
+/// when the file holds no such field or no snapshot yet.
+pub fn read_last_field(path: &Path, name: &str) -> Result<Option<Vec<f64>>> {
+    let err = |e: hdf5::Error| Error::Read {
+        path: path.to_path_buf(),
+        message: format!("/fields/{name}: {e}"),
+    };
+    let file = hdf5::File::open(path).map_err(err)?;
+    let Ok(ds) = file.dataset(&format!("fields/{name}")) else {
+        return Ok(None);
+    };
+    let k = ds.shape().first().copied().unwrap_or(0);
+    if k == 0 {
+        return Ok(None);
+    }
+    let arr: Array3<f64> = ds.read_slice(s![k - 1, .., .., ..]).map_err(err)?;
+    Ok(Some(arr.iter().copied().collect()))
+}

@@ -121,7 +121,10 @@ impl OutputWriter for TimeSeriesWriter {
 
 /// Reads a `timeseries.csv` (or any CSV of numbers with a header): column names and rows.
 pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Vec<f64>>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| write_err(path, e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| crate::error::Error::Read {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
     let mut lines = text.lines();
     let header: Vec<String> = lines
         .next()

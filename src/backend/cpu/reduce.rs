@@ -196,8 +196,17 @@ pub fn observe_elasticity(
             MaterialObservables {
                 volume: vol * dv,
                 swelling: if vol > 0.0 { swell } else { f64::NAN },
-                max_von_mises: if vm.is_finite() { vm } else { 0.0 },
-                max_hydrostatic: if hyd.is_finite() { hyd } else { 0.0 },
+                // A material absent from the cell has no stress to report, not a zero one.
+                max_von_mises: if vol > 0.0 && vm.is_finite() {
+                    vm
+                } else {
+                    f64::NAN
+                },
+                max_hydrostatic: if vol > 0.0 && hyd.is_finite() {
+                    hyd
+                } else {
+                    f64::NAN
+                },
                 mean_c: f64::NAN,
             }
         })

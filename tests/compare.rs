@@ -1,0 +1,215 @@
+//! `swellfield compare` (issue 6): both runs under the same drive, the comparison table on a
+//! common SOC grid, the summary and plots; and the configs it refuses before running anything.
+
+mod common;
+
+use swellfield::backend::BackendChoice;
+use swellfield::compare::{self, CompareOptions};
+
+const EXAMPLE: &str = "configs/examples/p2_o3_particle.toml";
+
+/// The worked P2/O3 particle, small and short, against a single-phase P2 particle of the same
+/// shape (O3 replaced by P2).
+fn small(extra: &[&str]) -> Vec<String> {
+    let mut sets = vec![
+        "grid.n=[64, 64]",
+        "pristine.replace.o3=\"p2\"",
+        "time.end=3600",
+        "drive.soc_target=0.9",
+        "output.interval=600",
+        "output.images=false",
+    ];
+    sets.extend_from_slice(extra);
+    sets.into_iter().map(String::from).collect()
+}
+
+fn load(sets: &[String]) -> swellfield::config::LoadedConfig {
+    let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+    common::load(EXAMPLE, &sets)
+}
+
+/// Both runs write full outputs; comparison.csv has the issue's columns in its order, one row
+/// per SOC on a grid running in the drive's direction, and its values are the runs' own time
+/// series interpolated in SOC; the summary's ratio is the table's; the plots exist.
+#[test]
+fn compare_writes_table_summary_and_plots() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("cmp");
+    let loaded = load(&small(&[]));
+    let result = compare::run(
+        &loaded,
+        &CompareOptions {
+            out_dir: out.clone(),
+            backend: BackendChoice::Cpu,
+            quiet: true,
+        },
+    )
+    .expect("compare runs");
+    for run in ["buffered", "pristine"] {
+        for f in ["timeseries.csv", "snapshots.h5", "config.toml"] {
+            assert!(out.join(run).join(f).is_file(), "{run}/{f} missing");
+        }
+    }
+    for f in [
+        "swelling_vs_soc.png",
+        "voltage_vs_soc.png",
+        "material_swelling_vs_soc.png",
+        "end_state_maps.png",
+    ] {
+        let len = std::fs::metadata(out.join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .len();
+        assert!(len > 5_000, "{f} is only {len} bytes");
+    }
+
+    let (h, rows) = common::read_csv(&out.join("comparison.csv"));
+    let mut expected = vec![
+        "soc",
+        "swelling_buffered",
+        "swelling_pristine",
+        "voltage_buffered",
+        "voltage_pristine",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    // Config order is alphabetical: o3 (absent from the pristine particle), then p2.
+    for m in ["o3", "p2"] {
+        for run in ["buffered", "pristine"] {
+            expected.push(format!("swelling_{m}_{run}"));
+            expected.push(format!("max_von_mises_{m}_{run}_gpa"));
+            expected.push(format!("max_hydrostatic_{m}_{run}_gpa"));
+        }
+    }
+    expected.push("overstressed_fraction_buffered".into());
+    expected.push("overstressed_fraction_pristine".into());
+    assert_eq!(h, expected);
+    assert_eq!(rows.len(), 101);
+    let col = |n: &str| common::column(&h, &rows, n);
+    let soc = col("soc");
+    assert!(
+        soc.windows(2).all(|w| w[1] < w[0]),
+        "extraction: the SOC grid falls"
+    );
+    // O3 is replaced by P2 in the pristine particle: it has no swelling and no stress there.
+    assert!(col("swelling_o3_pristine").iter().all(|v| v.is_nan()));
+    assert!(
+        col("max_von_mises_o3_pristine_gpa")
+            .iter()
+            .all(|v| v.is_nan())
+    );
+    for run in ["buffered", "pristine"] {
+        assert!(
+            col(&format!("overstressed_fraction_{run}"))
+                .iter()
+                .all(|v| v.is_nan() || (0.0..=1.0).contains(v)),
+            "{run}: a fraction"
+        );
+    }
+
+    // The first grid point is the shared start (c0 = 0.98): both runs' first rows, exactly.
+    for run in ["buffered", "pristine"] {
+        let (th, trows) = common::read_csv(&out.join(run).join("timeseries.csv"));
+        let tcol = |n: &str| common::column(&th, &trows, n);
+        assert!((soc[0] - tcol("soc")[0]).abs() < 1e-9, "{run}: start soc");
+        let sw = col(&format!("swelling_{run}"))[0];
+        assert!(
+            (sw - tcol("swelling")[0]).abs() <= 1e-6 * sw.abs().max(1e-9),
+            "{run}: swelling at the start {sw} vs {}",
+            tcol("swelling")[0]
+        );
+        // Every finite grid value lies within the run's own range (linear interpolation; the
+        // table prints 7 significant digits).
+        let s = tcol("swelling");
+        let (lo, hi) = s
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
+        for v in col(&format!("swelling_{run}"))
+            .into_iter()
+            .filter(|v| v.is_finite())
+        {
+            let tol = 1e-6 * v.abs();
+            assert!(
+                v >= lo - tol && v <= hi + tol,
+                "{run}: {v} outside [{lo}, {hi}]"
+            );
+        }
+    }
+
+    // Both runs move the same SOC in the same time (same C-rate of their own capacity), so
+    // they end at the same SOC, and the P2/O3 particle contracts less than pure P2.
+    assert!(result.common_soc < 0.98 - 0.05, "{result}");
+    let [b, p] = result.swelling;
+    assert!(b < 0.0 && p < 0.0, "Na extraction contracts: {b}, {p}");
+    assert!(
+        result.ratio() > 0.0 && result.ratio() < 1.0,
+        "the O3 buffer contracts less than P2: ratio {}",
+        result.ratio()
+    );
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    assert!(
+        summary.contains(&format!("{:.3}", result.ratio())),
+        "summary states the ratio {:.3}:\n{summary}",
+        result.ratio()
+    );
+    assert!(
+        summary.contains("## Reading") && summary.contains("cpu"),
+        "{summary}"
+    );
+}
+
+/// Refusals happen before any run starts, name the key and say what to do.
+#[test]
+fn compare_refuses_what_it_cannot_compare() {
+    let dir = common::temp_dir();
+    let refuse = |sets: Vec<String>, key: &str, fix: &str| {
+        let out = dir.path().join(key);
+        let err = compare::run(
+            &load(&sets),
+            &CompareOptions {
+                out_dir: out.clone(),
+                backend: BackendChoice::Cpu,
+                quiet: true,
+            },
+        )
+        .expect_err("must be refused");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(key) && msg.to_lowercase().contains(&fix.to_lowercase()),
+            "{msg}"
+        );
+        assert!(
+            !out.exists(),
+            "nothing is written for a refused config: {msg}"
+        );
+    };
+    // No [pristine] twin.
+    let no_twin: Vec<String> = small(&[])
+        .into_iter()
+        .filter(|s| !s.starts_with("pristine"))
+        .collect();
+    refuse(no_twin, "pristine = (missing)", "add a [pristine] section");
+    // A pristine twin without active material.
+    refuse(
+        small(&[
+            "pristine.replace.p2=\"electrolyte\"",
+            "pristine.replace.o3=\"electrolyte\"",
+        ]),
+        "pristine",
+        "keep the active material",
+    );
+    // A SOC target the end time cuts off: C/10 from 0.98 to 0.5 takes 17280 s.
+    refuse(
+        small(&["drive.soc_target=0.5"]),
+        "time.end",
+        "raise time.end to at least",
+    );
+    // A SOC target behind the start.
+    refuse(
+        small(&["drive.soc_target=0.99"]),
+        "drive.soc_target = 0.99",
+        "below the initial SOC",
+    );
+}
