@@ -244,6 +244,8 @@ pub struct Mechanics {
     pub anisotropic: bool,
     /// The overstress threshold in model stress units.
     pub overstress: f64,
+    /// Stress enters μ (`mechanics.stress_coupling`).
+    pub stress_coupling: bool,
     /// The electrolyte's index, whose region is not solid.
     pub electrolyte: Option<usize>,
 }
@@ -568,6 +570,7 @@ fn build_physical(
             *f += phi * w;
         }
     }
+    let mut band_used = false;
     if let Some(b) = band {
         let ia = materials
             .iter()
@@ -580,16 +583,20 @@ fn build_physical(
         for i in 0..n {
             if micro.phi[ia][i] * micro.phi[ib][i] > b.threshold {
                 flux[i] = flux[i].max(psi[i] * d_int / d_ref);
+                band_used = true;
             }
         }
     }
     // Mobility groups: each distinct level of d(x) = flux/ψ (within a factor 2) is one group;
     // a voxel joins the lowest level at or above its own d, so its stabilisation is never short.
+    // Only materials present in this cell: a pristine twin may drop one, and a group without
+    // voxels would leave the increment solve a direction it cannot precondition.
     let mut levels: Vec<f64> = sites
         .iter()
+        .filter(|&&m| micro.phi[m].iter().any(|&p| p > 0.0))
         .map(|&m| materials[m].diffusivity / d_ref)
         .collect();
-    if band.is_some() {
+    if band_used {
         levels.push(d_int / d_ref);
     }
     levels.sort_by(f64::total_cmp);
@@ -699,6 +706,7 @@ fn build_physical(
             out_of_plane: mc.out_of_plane,
             anisotropic: mats.iter().any(|m| !m.expansion.is_isotropic()),
             overstress: mc.overstress_gpa * 1e9 / density_scale,
+            stress_coupling: mc.stress_coupling,
             electrolyte: materials.iter().position(|m| m.electrolyte),
             materials: mats,
         }

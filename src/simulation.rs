@@ -372,7 +372,27 @@ impl Simulation {
         while next < self.output_times.len() {
             let stop = self.output_times[next];
             let dt = stepper.propose(time, stop);
-            let report = self.backend.step(dt)?;
+            let report = match self.backend.step(dt) {
+                Ok(r) => r,
+                Err(Error::NonFinite { field, .. }) => {
+                    // The backend knows what failed, the loop knows when: report both, and
+                    // close every writer so what is on disk says why the run stopped.
+                    let time = (time + dt) * self.problem.units.time;
+                    let reason = StopReason::NonFinite {
+                        field: field.clone(),
+                        step: step + 1,
+                        time,
+                    };
+                    bar.finish_and_clear();
+                    self.finish(&reason)?;
+                    return Err(Error::NonFinite {
+                        field,
+                        step: step + 1,
+                        time,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
             step += 1;
             let landed = time + dt >= stop * (1.0 - 1e-12);
             time = if landed { stop } else { time + dt };

@@ -628,6 +628,14 @@ pub struct MechanicsConfig {
     /// reported as `overstressed_fraction`), GPa. Default 1.
     #[serde(default = "default_overstress")]
     pub overstress_gpa: f64,
+    /// Whether stress acts back on the chemical potential (−σ:B per site). Default true; false
+    /// is the limit where plastic flow relaxes the stress as fast as it builds (materials.md §8.2).
+    #[serde(default = "default_true")]
+    pub stress_coupling: bool,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 fn default_overstress() -> f64 {

@@ -159,3 +159,54 @@ pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Syn
         })
         .reduce(|| (0.0, 0), |a, b| (a.0.max(b.0), a.1 + b.1))
 }
+
+/// `out = ∇·(ψ d m(c) ∇μ)` by finite volumes on the voxel faces: the face coefficient is the
+/// harmonic mean of the neighbours' ψ d (a sharp fast/slow or solid/pore contrast passes the
+/// slower side's value, as resistances in series do, and a pore face passes nothing) times the
+/// arithmetic mean of m(c) (which only has to stay non-negative). Unlike the spectral divergence
+/// it cannot ring across a 10⁵ mobility contrast, and each face's flux leaves one voxel and
+/// enters the other bit for bit, so Σ out = 0 to round-off.
+pub fn finite_volume_divergence(
+    grid: &Grid,
+    c: &[f64],
+    mu: &[f64],
+    mobility: Mobility,
+    flux: &[f64],
+    out: &mut [f64],
+) {
+    let [nx, ny, nz] = grid.n;
+    let dim = grid.dim();
+    let face = |i: usize, j: usize| -> f64 {
+        let (a, b) = (flux[i], flux[j]);
+        let h = if a + b > 0.0 {
+            2.0 * a * b / (a + b)
+        } else {
+            0.0
+        };
+        h * 0.5 * (mobility.at(c[i]) + mobility.at(c[j])) * (mu[j] - mu[i])
+    };
+    out.par_chunks_mut(nx).enumerate().for_each(|(row, o)| {
+        let (y, z) = (row % ny, row / ny);
+        for (x, o) in o.iter_mut().enumerate() {
+            let i = grid.index(x, y, z);
+            let mut d = 0.0;
+            for axis in 0..dim {
+                let (n_a, pos) = match axis {
+                    0 => (nx, x),
+                    1 => (ny, y),
+                    _ => (nz, z),
+                };
+                let shift = |p: usize| match axis {
+                    0 => grid.index(p, y, z),
+                    1 => grid.index(x, p, z),
+                    _ => grid.index(x, y, p),
+                };
+                let up = shift((pos + 1) % n_a);
+                let down = shift((pos + n_a - 1) % n_a);
+                let h2 = grid.spacing[axis] * grid.spacing[axis];
+                d += (face(i, up) - face(down, i)) / h2;
+            }
+            *o = d;
+        }
+    });
+}

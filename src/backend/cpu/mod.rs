@@ -156,7 +156,9 @@ impl CpuBackend {
             &self.work,
             &mut self.mu,
             &self.chem,
-            self.elastic.as_ref(),
+            self.elastic
+                .as_ref()
+                .filter(|e| e.mechanics.stress_coupling),
         );
         if let Some(near) = &self.chem.nearest_solid {
             extend(&mut self.mu, near);
@@ -249,9 +251,13 @@ impl CpuBackend {
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
         self.chemical_potential(self.drive.as_ref().map(|d| d.mu_e));
         let before = self.solid_total(&self.c);
-        // The flux divergence ∇·(ψ m ∇μ), in Fourier space.
-        self.fft.forward(&self.mu, &mut self.mu_hat);
-        for axis in 0..dim {
+        // The flux divergence ∇·(ψ m ∇μ): in Fourier space for one host filling the cell, by
+        // finite volumes where the mobility jumps between materials and pores.
+        let finite_volume = self.chem.psi.is_some() && self.chem.flux.is_some();
+        if !finite_volume {
+            self.fft.forward(&self.mu, &mut self.mu_hat);
+        }
+        for axis in (0..dim).filter(|_| !finite_volume) {
             cahn_hilliard::gradient_component(
                 &spectrum,
                 &self.k,
@@ -294,7 +300,17 @@ impl CpuBackend {
             self.fft.inverse(&mut self.div_hat, &mut self.work);
         } else {
             // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8).
-            self.fft.inverse(&mut self.div_hat, &mut self.work);
+            match (&self.chem.flux, finite_volume) {
+                (Some(flux), true) => cahn_hilliard::finite_volume_divergence(
+                    &self.grid,
+                    &self.c,
+                    &self.mu,
+                    self.chem.mobility,
+                    flux,
+                    &mut self.work,
+                ),
+                _ => self.fft.inverse(&mut self.div_hat, &mut self.work),
+            }
             self.work.par_iter_mut().for_each(|w| *w *= dt);
             // A spectral divergence of a flux confined to the solid still rings into the pores;
             // handing each pore voxel's share to its nearest solid voxel keeps Σ exactly zero, so
