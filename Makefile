@@ -3,13 +3,14 @@
 # fresh Debian 12 machine with the Rust toolchain (as root).
 
 APT_PACKAGES := mesa-vulkan-drivers libvulkan1 libhdf5-dev hdf5-tools pkg-config
-CONFIG ?= configs/verification/pfhub_1a.toml
+CONFIG ?= configs/sn_hard_carbon.toml
 
 .PHONY: run test bench deps
 
-## Install what is missing, build, and run the main job (outputs/<run-name>/).
+## Install what is missing, build, and run the main job: the buffered-vs-pristine comparison
+## of CONFIG (outputs/<run-name>_compare/).
 run: deps
-	cargo run --release -- run $(CONFIG)
+	cargo run --release -- compare $(CONFIG)
 
 ## Install what is missing and run the whole test suite.
 test: deps

@@ -594,12 +594,18 @@ fn summary_markdown(
         num(soc_end[1], 4),
         String::new(),
     );
+    let unit = if problems[0].grid.dim() == 2 {
+        "mol per nm of depth"
+    } else {
+        "mol"
+    };
+    let cap = [0, 1].map(|r| problems[r].capacity * problems[r].units.ions_mol);
     row(
         &mut s,
-        "capacity (sites, model units)",
-        format!("{:.4e}", problems[0].capacity),
-        format!("{:.4e}", problems[1].capacity),
-        ratio(problems[0].capacity, problems[1].capacity),
+        &format!("capacity: sites in the cell ({unit})"),
+        format!("{:.4e}", cap[0]),
+        format!("{:.4e}", cap[1]),
+        ratio(cap[0], cap[1]),
     );
     let sm = &cmp.runs;
     row(
@@ -795,14 +801,22 @@ fn write_maps(problems: &[Problem; 2], runs: &[RunSeries; 2], out: &Path) -> Res
         ("von_mises", "von Mises stress (GPa)"),
     ];
     let mut data: Vec<Vec<Option<Vec<f64>>>> = Vec::new();
-    for r in runs {
+    for (r, problem) in runs.iter().zip(problems) {
         let path = r.summary.out_dir.join("snapshots.h5");
-        data.push(
-            fields
-                .iter()
-                .map(|(f, _)| hdf5::read_last_field(&path, f))
-                .collect::<Result<_>>()?,
-        );
+        let mut d: Vec<Option<Vec<f64>>> = fields
+            .iter()
+            .map(|(f, _)| hdf5::read_last_field(&path, f))
+            .collect::<Result<_>>()?;
+        // c in pores is the nearest solid's value copied for the spectral derivatives, not
+        // a composition: draw it grey.
+        if let Some(c) = d[0].as_mut() {
+            for (i, v) in c.iter_mut().enumerate() {
+                if !problem.chemistry.is_solid(i) {
+                    *v = f64::NAN;
+                }
+            }
+        }
+        data.push(d);
     }
     let finite_max = |k: usize, f: &dyn Fn(f64) -> f64| -> f64 {
         data.iter()
@@ -871,4 +885,162 @@ mod tests {
         assert!(interpolate(&pts, -0.01).is_nan());
         assert!(interpolate(&[], 0.5).is_nan());
     }
+}
+
+/// `--sweep key=v1,v2,...`: one config key and the values to compare at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+impl Sweep {
+    /// Parses `key=v1,v2,...`; commas inside brackets belong to a value (`grid.n=[64,64],[128,128]`).
+    pub fn parse(arg: &str) -> Result<Sweep> {
+        let bad = |reason: &str| {
+            Error::invalid(
+                "--sweep",
+                arg,
+                reason,
+                "write --sweep section.key=v1,v2,..., e.g. --sweep materials.hc.young_modulus_gpa=10,20,40",
+            )
+        };
+        let (key, list) = arg.split_once('=').ok_or_else(|| bad("no '='"))?;
+        let key = key.trim();
+        if key.is_empty() || !key.contains('.') {
+            return Err(bad("the key must be section.key"));
+        }
+        let mut values = Vec::new();
+        let (mut depth, mut cur) = (0i32, String::new());
+        for ch in list.chars() {
+            match ch {
+                '[' | '{' => depth += 1,
+                ']' | '}' => depth -= 1,
+                _ => {}
+            }
+            if ch == ',' && depth == 0 {
+                values.push(std::mem::take(&mut cur).trim().to_string());
+            } else {
+                cur.push(ch);
+            }
+        }
+        values.push(cur.trim().to_string());
+        if values.iter().any(String::is_empty) {
+            return Err(bad("an empty value"));
+        }
+        if values.len() < 2 {
+            return Err(bad("a sweep needs at least two values"));
+        }
+        Ok(Sweep {
+            key: key.to_string(),
+            values,
+        })
+    }
+
+    /// The `--set` for one value.
+    fn set(&self, value: &str) -> String {
+        format!("{}={value}", self.key)
+    }
+
+    /// A folder name for one value.
+    fn folder(&self, value: &str) -> String {
+        let v: String = value
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("{}={v}", self.key)
+    }
+}
+
+/// One comparison per swept value, each in `out/<key>=<value>/`, then `sweep.csv` and
+/// `ratio_vs_<key>.png` in `out`. Every value's config is loaded and checked before any run.
+pub fn sweep(
+    path: &Path,
+    sets: &[String],
+    sweep: &Sweep,
+    opts: &CompareOptions,
+) -> Result<Vec<(String, Comparison)>> {
+    let mut loaded = Vec::new();
+    for v in &sweep.values {
+        let mut all = sets.to_vec();
+        all.push(sweep.set(v));
+        let cfg = crate::config::load(path, &all).map_err(|e| match e {
+            Error::ConfigParse { message, .. } => Error::invalid(
+                &format!("--sweep {}", sweep.key),
+                v,
+                &format!("the config does not take it: {message}"),
+                "sweep a key docs/config.md lists, e.g. materials.hc.young_modulus_gpa",
+            ),
+            other => other,
+        })?;
+        precheck(&cfg)?;
+        loaded.push(cfg);
+    }
+    let mut results = Vec::new();
+    for (v, cfg) in sweep.values.iter().zip(&loaded) {
+        if !opts.quiet {
+            eprintln!("{} = {v}:", sweep.key);
+        }
+        let one = CompareOptions {
+            out_dir: opts.out_dir.join(sweep.folder(v)),
+            ..opts.clone()
+        };
+        let result = run(cfg, &one)?;
+        if !opts.quiet {
+            eprintln!("{result}");
+        }
+        results.push((v.clone(), result));
+    }
+    write_sweep(sweep, &results, &opts.out_dir)?;
+    Ok(results)
+}
+
+fn write_sweep(sweep: &Sweep, results: &[(String, Comparison)], out: &Path) -> Result<()> {
+    let mut csv =
+        String::from("value,common_soc,swelling_buffered,swelling_pristine,ratio,folder\n");
+    for (v, r) in results {
+        let _ = writeln!(
+            csv,
+            "{},{:.6e},{:.6e},{:.6e},{:.6e},{}",
+            if v.contains(',') {
+                format!("\"{v}\"")
+            } else {
+                v.clone()
+            },
+            r.common_soc,
+            r.swelling[0],
+            r.swelling[1],
+            r.ratio(),
+            sweep.folder(v)
+        );
+    }
+    write_file(&out.join("sweep.csv"), &csv)?;
+    let numeric: Option<Vec<f64>> = results.iter().map(|(v, _)| v.parse().ok()).collect();
+    // Non-numeric values (a boundary kind, a grid) get a table but no line plot.
+    if let Some(xs) = numeric {
+        let (lo, hi) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| {
+            (a.0.min(x), a.1.max(x))
+        });
+        let points: Vec<(f64, f64)> = xs
+            .iter()
+            .zip(results)
+            .map(|(&x, (_, r))| (x, r.ratio()))
+            .collect();
+        LinePlot {
+            title: format!("Swelling ratio against {}", sweep.key),
+            x_label: sweep.key.clone(),
+            y_label: "swelling buffered / pristine".into(),
+            log_x: lo > 0.0 && hi / lo >= 10.0,
+            log_y: false,
+            series: vec![Series::points("buffered / pristine", points)],
+        }
+        .save(&out.join(format!("ratio_vs_{}.png", sweep.key)))?;
+    }
+    Ok(())
 }

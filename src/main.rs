@@ -54,6 +54,10 @@ enum Command {
         /// Override a config value in both runs, e.g. --set time.end=100 (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         sets: Vec<String>,
+        /// Compare at each value of one key: writes <key>=<value>/ per value, sweep.csv and a
+        /// plot of the swelling ratio, e.g. --sweep materials.hc.young_modulus_gpa=10,20,40.
+        #[arg(long, value_name = "SECTION.KEY=V1,V2,...")]
+        sweep: Option<String>,
         /// No progress bars or notices.
         #[arg(long)]
         quiet: bool,
@@ -132,21 +136,30 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             out,
             backend,
             sets,
+            sweep,
             quiet,
         } => {
+            let sweep = sweep.as_deref().map(compare::Sweep::parse).transpose()?;
             let loaded = config::load(&config, &sets)?;
+            let suffix = if sweep.is_some() { "sweep" } else { "compare" };
             let out_dir = out.unwrap_or_else(|| {
-                PathBuf::from("outputs").join(format!("{}_compare", loaded.run_name()))
+                PathBuf::from("outputs").join(format!("{}_{suffix}", loaded.run_name()))
             });
-            let result = compare::run(
-                &loaded,
-                &compare::CompareOptions {
-                    out_dir,
-                    backend,
-                    quiet,
-                },
-            )?;
-            println!("{result}");
+            let opts = compare::CompareOptions {
+                out_dir,
+                backend,
+                quiet,
+            };
+            match sweep {
+                None => println!("{}", compare::run(&loaded, &opts)?),
+                Some(sweep) => {
+                    let results = compare::sweep(&config, &sets, &sweep, &opts)?;
+                    for (value, result) in &results {
+                        println!("{} = {value}: {result}", sweep.key);
+                    }
+                    println!("sweep table: {}", opts.out_dir.join("sweep.csv").display());
+                }
+            }
         }
         Command::Check {
             config,

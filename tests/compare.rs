@@ -213,3 +213,100 @@ fn compare_refuses_what_it_cannot_compare() {
         "below the initial SOC",
     );
 }
+
+/// `--sweep`: one comparison per value, each in its own folder, and a table of the ratio;
+/// a stiffer O3 holds the P2 lenses' collapse more, so the ratio changes with it.
+#[test]
+fn sweep_writes_one_comparison_per_value_and_a_table() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("sweep");
+    let sets = small(&["output.interval=900"]);
+    let sweep = compare::Sweep::parse("materials.o3.young_modulus_gpa=60,240").expect("parses");
+    let results = compare::sweep(
+        &common::repo(EXAMPLE),
+        &sets,
+        &sweep,
+        &CompareOptions {
+            out_dir: out.clone(),
+            backend: BackendChoice::Cpu,
+            quiet: true,
+        },
+    )
+    .expect("the sweep runs");
+    assert_eq!(results.len(), 2);
+    for v in ["60", "240"] {
+        let folder = out.join(format!("materials.o3.young_modulus_gpa={v}"));
+        assert!(folder.join("summary.md").is_file(), "{v}: no summary");
+        let resolved =
+            std::fs::read_to_string(folder.join("buffered").join("config.toml")).expect("config");
+        assert!(
+            resolved.contains(&format!("young_modulus_gpa = {v}")),
+            "{v} reached the run"
+        );
+    }
+    let text = std::fs::read_to_string(out.join("sweep.csv")).expect("sweep.csv");
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("value,common_soc,swelling_buffered,swelling_pristine,ratio,folder")
+    );
+    let rows: Vec<Vec<String>> = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for (row, (v, r)) in rows.iter().zip(&results) {
+        assert_eq!(&row[0], v);
+        let ratio: f64 = row[4].parse().expect("a number");
+        assert!(
+            (ratio - r.ratio()).abs() <= 1e-6 * r.ratio().abs(),
+            "table ratio {row:?}"
+        );
+        assert_eq!(row[5], format!("materials.o3.young_modulus_gpa={v}"));
+    }
+    assert_ne!(
+        format!("{:.4}", results[0].1.ratio()),
+        format!("{:.4}", results[1].1.ratio()),
+        "the swept stiffness must change the ratio"
+    );
+    assert!(
+        out.join("ratio_vs_materials.o3.young_modulus_gpa.png")
+            .is_file()
+    );
+}
+
+/// A sweep over a key the config does not have, or without values, is refused up front.
+#[test]
+fn sweep_refuses_unknown_keys_and_bad_syntax() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("bad");
+    let err = compare::sweep(
+        &common::repo(EXAMPLE),
+        &small(&[]),
+        &compare::Sweep::parse("materials.o3.stiffness=1,2").expect("parses"),
+        &CompareOptions {
+            out_dir: out.clone(),
+            backend: BackendChoice::Cpu,
+            quiet: true,
+        },
+    )
+    .expect_err("unknown key");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("--sweep materials.o3.stiffness = 1")
+            && msg.contains("unknown field `stiffness`")
+            && msg.contains("docs/config.md"),
+        "{msg}"
+    );
+    assert!(!out.exists(), "nothing written: {msg}");
+    for bad in [
+        "materials.o3.young_modulus_gpa",
+        "x=1,2",
+        "a.b=1",
+        "a.b=1,,2",
+    ] {
+        let msg = compare::Sweep::parse(bad).expect_err(bad).to_string();
+        assert!(msg.starts_with("--sweep = "), "{bad}: {msg}");
+    }
+    let grids = compare::Sweep::parse("grid.n=[64, 64],[128,128]").expect("brackets");
+    assert_eq!(grids.values, ["[64, 64]", "[128,128]"]);
+}
