@@ -317,14 +317,22 @@ pub fn run(loaded: &LoadedConfig, opts: &CompareOptions) -> Result<Comparison> {
     write_outputs(loaded, &problems, &runs, &opts.out_dir)
 }
 
-/// The solid materials that occupy part of either cell, in config order.
+/// The solid materials that occupy part of either cell, in config order. Soft fillers (closed
+/// pores given as a solid below 1 % of the stiffest modulus) are left out: their strain under
+/// the neighbours' stress is not a swelling anyone reads.
 fn solid_materials(problems: &[Problem; 2]) -> Vec<String> {
+    let stiffest = problems[0]
+        .materials
+        .iter()
+        .map(|m| m.young.max(m.young_full))
+        .fold(0.0, f64::max);
     problems[0]
         .materials
         .iter()
         .enumerate()
         .filter(|(k, m)| {
             !m.electrolyte
+                && (problems[0].mechanics.is_none() || m.young.max(m.young_full) >= 0.01 * stiffest)
                 && problems.iter().any(|p| {
                     p.microstructure
                         .as_ref()
@@ -630,7 +638,13 @@ fn summary_markdown(
         String::new(),
     );
     let _ = writeln!(s, "\n## Reading\n");
-    let _ = writeln!(s, "{}\n", reading(runs, materials, cmp));
+    let hosts: Vec<String> = problems[0]
+        .materials
+        .iter()
+        .filter(|m| !m.electrolyte && m.site_density > 0.0)
+        .map(|m| m.name.clone())
+        .collect();
+    let _ = writeln!(s, "{}\n", reading(runs, materials, &hosts, cmp));
     let _ = writeln!(
         s,
         "Files: `comparison.csv` (both runs on a common SOC grid), `swelling_vs_soc.png`, \
@@ -641,7 +655,12 @@ fn summary_markdown(
 }
 
 /// A paragraph that says what the table shows, in the words a researcher would use.
-fn reading(runs: &[RunSeries; 2], materials: &[String], cmp: &Comparison) -> String {
+fn reading(
+    runs: &[RunSeries; 2],
+    materials: &[String],
+    hosts: &[String],
+    cmp: &Comparison,
+) -> String {
     let c = cmp.common_soc;
     let [b, p] = cmp.swelling;
     let mut text = String::new();
@@ -673,9 +692,10 @@ fn reading(runs: &[RunSeries; 2], materials: &[String], cmp: &Comparison) -> Str
         text.push('.');
     }
     let at = |r: usize, col: &str| interpolate(&runs[r].against_soc(col), c);
-    // The material that changes volume most in the pristine run is the one the buffer is for.
+    // The host that changes volume most in the pristine run is the one the buffer is for.
     let active = materials
         .iter()
+        .filter(|m| hosts.contains(m))
         .map(|m| (m, at(1, &format!("swelling_{m}"))))
         .filter(|(_, v)| v.is_finite())
         .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
