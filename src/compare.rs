@@ -285,12 +285,16 @@ pub fn run(loaded: &LoadedConfig, opts: &CompareOptions) -> Result<Comparison> {
     let problems = precheck(loaded)?;
     let mut backend = opts.backend;
     let mut series = Vec::with_capacity(2);
-    for (label, pristine) in [(RUNS[0], false), (RUNS[1], true)] {
+    for ((label, pristine), problem) in [(RUNS[0], false), (RUNS[1], true)]
+        .into_iter()
+        .zip(&problems)
+    {
         if !opts.quiet {
             eprintln!("running the {label} microstructure...");
         }
-        let summary = simulation::run(
+        let summary = simulation::run_problem(
             loaded,
+            problem.clone(),
             &RunOptions {
                 out_dir: opts.out_dir.join(label),
                 backend,

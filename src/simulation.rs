@@ -69,7 +69,16 @@ impl std::fmt::Display for RunSummary {
 
 /// Runs one config end to end: folder, resolved config, backend, writers, loop.
 pub fn run(loaded: &LoadedConfig, opts: &RunOptions) -> Result<RunSummary> {
-    let problem = loaded.problem(opts.pristine)?;
+    run_problem(loaded, loaded.problem(opts.pristine)?, opts)
+}
+
+/// [`run`] with the problem already built from `loaded` (for `opts.pristine`), as `compare`
+/// has after checking both microstructures.
+pub fn run_problem(
+    loaded: &LoadedConfig,
+    problem: Problem,
+    opts: &RunOptions,
+) -> Result<RunSummary> {
     prepare_dir(&opts.out_dir)?;
     let images = opts.out_dir.join("images");
     prepare_dir(&images)?;
@@ -374,22 +383,9 @@ impl Simulation {
             let dt = stepper.propose(time, stop);
             let report = match self.backend.step(dt) {
                 Ok(r) => r,
+                // The backend knows what failed, the loop knows when: report both.
                 Err(Error::NonFinite { field, .. }) => {
-                    // The backend knows what failed, the loop knows when: report both, and
-                    // close every writer so what is on disk says why the run stopped.
-                    let time = (time + dt) * self.problem.units.time;
-                    let reason = StopReason::NonFinite {
-                        field: field.clone(),
-                        step: step + 1,
-                        time,
-                    };
-                    bar.finish_and_clear();
-                    self.finish(&reason)?;
-                    return Err(Error::NonFinite {
-                        field,
-                        step: step + 1,
-                        time,
-                    });
+                    return Err(self.stop_non_finite(&bar, field, step + 1, time + dt)?);
                 }
                 Err(e) => return Err(e),
             };
@@ -397,18 +393,7 @@ impl Simulation {
             let landed = time + dt >= stop * (1.0 - 1e-12);
             time = if landed { stop } else { time + dt };
             if report.non_finite > 0 || !report.max_dc.is_finite() {
-                let reason = StopReason::NonFinite {
-                    field: "c".into(),
-                    step,
-                    time: time * self.problem.units.time,
-                };
-                bar.finish_and_clear();
-                self.finish(&reason)?;
-                return Err(Error::NonFinite {
-                    field: "c".into(),
-                    step,
-                    time: time * self.problem.units.time,
-                });
+                return Err(self.stop_non_finite(&bar, "c".into(), step, time)?);
             }
             stepper.adapt(dt, report.max_dc);
             self.ledger.record(&report);
@@ -440,6 +425,25 @@ impl Simulation {
         bar.finish_and_clear();
         self.finish(&StopReason::EndTime)?;
         Ok(self.summary(step, time, start, out_dir, StopReason::EndTime))
+    }
+
+    /// Closes every writer with the non-finite stop reason (so what is on disk says why the run
+    /// stopped) and gives the error to return; `time` in model units.
+    fn stop_non_finite(
+        &mut self,
+        bar: &ProgressBar,
+        field: String,
+        step: u64,
+        time: f64,
+    ) -> Result<Error> {
+        let time = time * self.problem.units.time;
+        bar.finish_and_clear();
+        self.finish(&StopReason::NonFinite {
+            field: field.clone(),
+            step,
+            time,
+        })?;
+        Ok(Error::NonFinite { field, step, time })
     }
 
     fn summary(

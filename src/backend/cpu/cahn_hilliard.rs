@@ -165,19 +165,20 @@ pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Syn
 /// slower side's value, as resistances in series do, and a pore face passes nothing) times the
 /// arithmetic mean of m(c) (which only has to stay non-negative). Unlike the spectral divergence
 /// it cannot ring across a 10⁵ mobility contrast, and each face's flux leaves one voxel and
-/// enters the other bit for bit, so Σ out = 0 to round-off.
+/// enters the other bit for bit, so Σ out = 0 to round-off. `flux` = ψ d, or 1 when uniform
+/// (as in [`mobility_flux`]).
 pub fn finite_volume_divergence(
     grid: &Grid,
     c: &[f64],
     mu: &[f64],
     mobility: Mobility,
-    flux: &[f64],
+    flux: Option<&[f64]>,
     out: &mut [f64],
 ) {
     let [nx, ny, nz] = grid.n;
     let dim = grid.dim();
     let face = |i: usize, j: usize| -> f64 {
-        let (a, b) = (flux[i], flux[j]);
+        let (a, b) = flux.map_or((1.0, 1.0), |f| (f[i], f[j]));
         let h = if a + b > 0.0 {
             2.0 * a * b / (a + b)
         } else {

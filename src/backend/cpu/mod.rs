@@ -251,41 +251,37 @@ impl CpuBackend {
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
         self.chemical_potential(self.drive.as_ref().map(|d| d.mu_e));
         let before = self.solid_total(&self.c);
-        // The flux divergence ∇·(ψ m ∇μ): in Fourier space for one host filling the cell, by
-        // finite volumes where the mobility jumps between materials and pores.
-        let finite_volume = self.chem.psi.is_some() && self.chem.flux.is_some();
-        if !finite_volume {
-            self.fft.forward(&self.mu, &mut self.mu_hat);
-        }
-        for axis in (0..dim).filter(|_| !finite_volume) {
-            cahn_hilliard::gradient_component(
-                &spectrum,
-                &self.k,
-                axis,
-                &self.mu_hat,
-                &mut self.work_hat,
-            );
-            self.fft.inverse(&mut self.work_hat, &mut self.work);
-            cahn_hilliard::mobility_flux(
-                &self.c,
-                &mut self.work,
-                self.chem.mobility,
-                self.chem.flux.as_deref(),
-            );
-            self.fft.forward(&self.work, &mut self.work_hat);
-            cahn_hilliard::accumulate_divergence(
-                &spectrum,
-                &self.k,
-                axis,
-                &self.work_hat,
-                &mut self.div_hat,
-                axis == 0,
-            );
-        }
         let mut mu_e = None;
         let mut ions_added = 0.0;
         if self.chem.psi.is_none() {
-            // One host filling the cell: the constant-coefficient filter is the exact inverse.
+            // One host filling the cell: the flux divergence ∇·(m ∇μ) in Fourier space, and the
+            // constant-coefficient filter is the exact inverse.
+            self.fft.forward(&self.mu, &mut self.mu_hat);
+            for axis in 0..dim {
+                cahn_hilliard::gradient_component(
+                    &spectrum,
+                    &self.k,
+                    axis,
+                    &self.mu_hat,
+                    &mut self.work_hat,
+                );
+                self.fft.inverse(&mut self.work_hat, &mut self.work);
+                cahn_hilliard::mobility_flux(
+                    &self.c,
+                    &mut self.work,
+                    self.chem.mobility,
+                    self.chem.flux.as_deref(),
+                );
+                self.fft.forward(&self.work, &mut self.work_hat);
+                cahn_hilliard::accumulate_divergence(
+                    &spectrum,
+                    &self.k,
+                    axis,
+                    &self.work_hat,
+                    &mut self.div_hat,
+                    axis == 0,
+                );
+            }
             let (stab, m) = (self.chem.stabilization, self.chem.groups[0].mobility);
             let (kappa, s) = (self.chem.kappa, self.chem.stabilization_s);
             cahn_hilliard::filter_increment(
@@ -299,22 +295,20 @@ impl CpuBackend {
             );
             self.fft.inverse(&mut self.div_hat, &mut self.work);
         } else {
-            // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8).
-            match (&self.chem.flux, finite_volume) {
-                (Some(flux), true) => cahn_hilliard::finite_volume_divergence(
-                    &self.grid,
-                    &self.c,
-                    &self.mu,
-                    self.chem.mobility,
-                    flux,
-                    &mut self.work,
-                ),
-                _ => self.fft.inverse(&mut self.div_hat, &mut self.work),
-            }
+            // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8),
+            // the divergence by finite volumes: the mobility jumps between materials and pores.
+            cahn_hilliard::finite_volume_divergence(
+                &self.grid,
+                &self.c,
+                &self.mu,
+                self.chem.mobility,
+                self.chem.flux.as_deref(),
+                &mut self.work,
+            );
             self.work.par_iter_mut().for_each(|w| *w *= dt);
-            // A spectral divergence of a flux confined to the solid still rings into the pores;
-            // handing each pore voxel's share to its nearest solid voxel keeps Σ exactly zero, so
-            // diffusion neither makes nor loses ions (model.md §8).
+            // Pore voxels at the solid's diffuse edge still carry a little ψ d, so some flux
+            // reaches them; handing each pore voxel's share to its nearest solid voxel keeps Σ
+            // over the solid exactly zero, so diffusion neither makes nor loses ions.
             if let Some(near) = &self.chem.nearest_solid {
                 for (i, &j) in near.iter().enumerate() {
                     let j = j as usize;
