@@ -102,55 +102,20 @@ impl SnapshotWriter {
             file.create_group("static").map_err(err)?;
         }
         for (name, phi) in &statics.phi {
-            let arr =
-                Array3::from_shape_vec((nz, ny, nx), phi.clone()).map_err(|e| Error::Write {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            let ds = file
-                .new_dataset_builder()
-                .with_data(&arr)
-                .create(format!("static/phi_{name}").as_str())
-                .map_err(err)?;
-            ds.new_attr::<VarLenUnicode>()
-                .shape(())
-                .create("units")
-                .and_then(|a| a.write_scalar(&text("1")))
-                .map_err(err)?;
+            write_static(&file, &path, n, &format!("phi_{name}"), phi, ("units", "1"))?;
         }
         if let Some(n_x) = &statics.site_density {
-            let arr =
-                Array3::from_shape_vec((nz, ny, nx), n_x.clone()).map_err(|e| Error::Write {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            let ds = file
-                .new_dataset_builder()
-                .with_data(&arr)
-                .create("static/site_density")
-                .map_err(err)?;
-            ds.new_attr::<VarLenUnicode>()
-                .shape(())
-                .create("units")
-                .and_then(|a| a.write_scalar(&text("mol/m^3")))
-                .map_err(err)?;
+            write_static(&file, &path, n, "site_density", n_x, ("units", "mol/m^3"))?;
         }
         if let Some((labels, names)) = &statics.labels {
-            let arr =
-                Array3::from_shape_vec((nz, ny, nx), labels.clone()).map_err(|e| Error::Write {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?;
-            let ds = file
-                .new_dataset_builder()
-                .with_data(&arr)
-                .create("static/material")
-                .map_err(err)?;
-            ds.new_attr::<VarLenUnicode>()
-                .shape(())
-                .create("names")
-                .and_then(|a| a.write_scalar(&text(&names.join(","))))
-                .map_err(err)?;
+            write_static(
+                &file,
+                &path,
+                n,
+                "material",
+                labels,
+                ("names", &names.join(",")),
+            )?;
         }
         for (field, unit) in &fields {
             let ds = file
@@ -180,6 +145,33 @@ impl SnapshotWriter {
             message: e.to_string(),
         }
     }
+}
+
+/// Writes `/static/<name>`, a grid-shaped (nz, ny, nx) array, with one text attribute.
+fn write_static<T: hdf5::H5Type + Clone>(
+    file: &hdf5::File,
+    path: &Path,
+    [nx, ny, nz]: [usize; 3],
+    name: &str,
+    values: &[T],
+    (attr, text): (&str, &str),
+) -> Result<()> {
+    let err = |message: String| Error::Write {
+        path: path.to_path_buf(),
+        message,
+    };
+    let arr =
+        Array3::from_shape_vec((nz, ny, nx), values.to_vec()).map_err(|e| err(e.to_string()))?;
+    let ds = file
+        .new_dataset_builder()
+        .with_data(&arr)
+        .create(format!("static/{name}").as_str())
+        .map_err(|e| err(e.to_string()))?;
+    ds.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(attr)
+        .and_then(|a| a.write_scalar(&text.parse::<VarLenUnicode>().unwrap_or_default()))
+        .map_err(|e| err(e.to_string()))
 }
 
 impl OutputWriter for SnapshotWriter {
