@@ -47,34 +47,9 @@ struct AxisParams {
 @group(0) @binding(7) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> result: array<vec4<f32>>;
 
-const WORKGROUP: u32 = 256u;
-
-// The voxel (or mode) of this invocation; dispatches are 2-D when one axis would exceed 65535.
-fn voxel(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
-    return gid.x + gid.y * groups.x * WORKGROUP;
-}
-
-// Wavenumber of index i along an axis of n voxels of spacing h; `derivative` zeroes Nyquist.
-fn wavenumber(i: u32, n: u32, h: f32, derivative: bool) -> f32 {
-    if (n == 1u || (derivative && 2u * i == n)) {
-        return 0.0;
-    }
-    var m = f32(i);
-    if (i > n / 2u) {
-        m = f32(i) - f32(n);
-    }
-    return TAU * m / (f32(n) * h);
-}
-
-fn mode_k(i: u32, derivative: bool) -> vec3<f32> {
-    let x = i % params.nx;
-    let y = (i / params.nx) % params.ny;
-    let z = i / (params.nx * params.ny);
-    return vec3<f32>(
-        wavenumber(x, params.nx, params.hx, derivative),
-        wavenumber(y, params.ny, params.hy, derivative),
-        wavenumber(z, params.nz, params.hz, derivative),
-    );
+// The one host's free energy, from the uniform.
+fn host_fe() -> FreeEnergy {
+    return FreeEnergy(params.fe_kind, params.segments, params.rho, params.well_a, params.well_b, params.seg);
 }
 
 // c_hat ← c (imaginary part 0), before a forward transform.
@@ -105,7 +80,7 @@ fn chemical_potential(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     if (i >= params.count) {
         return;
     }
-    mu[i] = vec2<f32>(fe_mu(c[i]) - params.kappa * scratch[i].x, 0.0);
+    mu[i] = vec2<f32>(fe_mu(host_fe(), c[i]) - params.kappa * scratch[i].x, 0.0);
 }
 
 // scratch ← i k_axis mu_hat: one gradient component (Nyquist zeroed).

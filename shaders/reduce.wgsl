@@ -37,7 +37,7 @@ fn commit_and_reduce(
         let v = c[i] + dc;
         c[i] = v;
         if (is_finite(v)) {
-            a = vec4<f32>(v, v, v, fe_f(v));
+            a = vec4<f32>(v, v, v, fe_f(host_fe(), v));
             b = vec4<f32>(abs(dc), 0.0, 0.0, 0.0);
         } else {
             b = vec4<f32>(0.0, 1.0, 0.0, 0.0);
@@ -62,7 +62,7 @@ fn observe_reduce(
         let k = mode_k(i, false);
         let h = c_hat[i];
         if (is_finite(v)) {
-            a = vec4<f32>(v, v, v, fe_f(v));
+            a = vec4<f32>(v, v, v, fe_f(host_fe(), v));
             b = vec4<f32>(0.0, 0.0, dot(k, k) * dot(h, h), 0.0);
         } else {
             b = vec4<f32>(0.0, 1.0, 0.0, 0.0);

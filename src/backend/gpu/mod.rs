@@ -1,11 +1,14 @@
-//! The GPU backend: WGSL compute shaders through wgpu, fields in f32 on the device. This
-//! version has its foundation: the device context and the FFT, checked against rustfft on
-//! every CI run (software adapter); the kernels of the step follow (issue 5).
+//! The GPU backend: WGSL compute shaders through wgpu, fields in f32 on the device. Two steps
+//! behind one `GpuBackend`, as on the CPU: the Fourier-spectral step for one host filling the
+//! cell (this file), and the multi-material step with pores, elasticity and drive
+//! (`system.rs`).
 
 pub mod context;
 pub mod fft;
+pub mod kernels;
 pub mod params;
 pub mod shaders;
+pub mod system;
 
 use wgpu::util::DeviceExt;
 
@@ -21,6 +24,9 @@ use crate::problem::{Mobility, Problem};
 /// Why this problem cannot run on the GPU backend yet, if it cannot.
 pub fn unsupported(problem: &Problem) -> Option<String> {
     let chem = &problem.chemistry;
+    if chem.psi.is_some() {
+        return system::unsupported(problem);
+    }
     if problem.mechanics.is_some() {
         return Some("mechanics".into());
     }
@@ -55,8 +61,18 @@ const ENTRIES: [&str; 10] = [
     "finish_reduce",
 ];
 
-/// The GPU backend: every field on the device in f32; per step only eight floats come back.
+/// The GPU backend: every field on the device in f32.
 pub struct GpuBackend {
+    inner: Inner,
+}
+
+enum Inner {
+    Spectral(Box<SpectralStep>),
+    System(Box<system::SystemStep>),
+}
+
+/// One host filling the cell: the Fourier-spectral step; per step only eight floats come back.
+pub struct SpectralStep {
     ctx: GpuContext,
     fft: GpuFft,
     params: Params,
@@ -77,8 +93,7 @@ pub struct GpuBackend {
 }
 
 impl GpuBackend {
-    /// Builds the backend for `problem`, or says why it cannot (this version runs one host
-    /// filling the cell, without mechanics or drive).
+    /// Builds the backend for `problem`, or says why it cannot.
     pub fn new(problem: &Problem) -> Result<Self> {
         if let Some(what) = unsupported(problem) {
             return Err(Error::BackendUnavailable {
@@ -99,6 +114,52 @@ impl GpuBackend {
                 fix: "use --backend cpu (or auto)".into(),
             });
         }
+        let inner = if problem.chemistry.psi.is_some() {
+            Inner::System(Box::new(system::SystemStep::new(ctx, problem)?))
+        } else {
+            Inner::Spectral(Box::new(SpectralStep::new(ctx, problem)?))
+        };
+        Ok(GpuBackend { inner })
+    }
+
+    /// The adapter this backend runs on.
+    pub fn adapter(&self) -> &wgpu::AdapterInfo {
+        match &self.inner {
+            Inner::Spectral(s) => &s.ctx.info,
+            Inner::System(s) => &s.context().info,
+        }
+    }
+}
+
+impl Backend for GpuBackend {
+    fn kind(&self) -> BackendKind {
+        BackendKind::Gpu
+    }
+
+    fn step(&mut self, dt: f64) -> Result<StepReport> {
+        match &mut self.inner {
+            Inner::Spectral(s) => s.step(dt),
+            Inner::System(s) => s.step(dt),
+        }
+    }
+
+    fn observe(&mut self) -> Result<Observables> {
+        match &mut self.inner {
+            Inner::Spectral(s) => s.observe(),
+            Inner::System(s) => s.observe(),
+        }
+    }
+
+    fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
+        match &mut self.inner {
+            Inner::Spectral(s) => s.fields(names),
+            Inner::System(s) => s.fields(names),
+        }
+    }
+}
+
+impl SpectralStep {
+    fn new(ctx: GpuContext, problem: &Problem) -> Result<Self> {
         let grid = &problem.grid;
         let count = grid.len();
         ctx.check_binding("complex field", (count * 8) as u64)?;
@@ -261,7 +322,7 @@ impl GpuBackend {
                 })
             })
             .collect();
-        Ok(GpuBackend {
+        Ok(SpectralStep {
             fft,
             params,
             params_buffer,
@@ -279,11 +340,6 @@ impl GpuBackend {
             kappa: chem.kappa,
             ctx,
         })
-    }
-
-    /// The adapter this backend runs on.
-    pub fn adapter(&self) -> &wgpu::AdapterInfo {
-        &self.ctx.info
     }
 
     fn dispatch(&self, enc: &mut wgpu::CommandEncoder, entry: &str, axis: usize) {
@@ -322,11 +378,7 @@ impl GpuBackend {
     }
 }
 
-impl Backend for GpuBackend {
-    fn kind(&self) -> BackendKind {
-        BackendKind::Gpu
-    }
-
+impl SpectralStep {
     fn step(&mut self, dt: f64) -> Result<StepReport> {
         self.params.dt = dt as f32;
         self.ctx

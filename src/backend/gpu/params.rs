@@ -41,3 +41,57 @@ pub struct AxisParams {
 
 /// Invocations per workgroup of every Cahn–Hilliard kernel (`WORKGROUP` in the WGSL).
 pub const WORKGROUP: u32 = 256;
+
+/// The uniform of the multi-material step's families; twin of `struct Params` in
+/// shaders/system.wgsl (tests/shaders.rs checks the layouts agree).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct SystemParams {
+    pub nx: u32,
+    pub ny: u32,
+    pub nz: u32,
+    pub count: u32,
+    pub hx: f32,
+    pub hy: f32,
+    pub hz: f32,
+    pub dt: f32,
+    pub kappa: f32,
+    pub stab: f32,
+    pub s: f32,
+    pub psi_floor: f32,
+    pub mobility_kind: u32,
+    pub components: u32,
+    pub groups: u32,
+    pub materials: u32,
+    pub anisotropic: u32,
+    pub dim: u32,
+    pub free_mask: u32,
+    pub spectral_mask: u32,
+    pub current: f32,
+    pub mu_e: f32,
+    pub gain: f32,
+    pub solid_sites: f32,
+    pub voxel_volume: f32,
+    pub pad0: f32,
+    pub pad1: f32,
+    pub pad2: f32,
+}
+
+/// What one dispatch of the multi-material families works on; twin of `struct Op`. Each
+/// dispatch gets its own copy in a ring of uniforms (dynamic offsets).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Op {
+    pub index: u32,
+    pub a: u32,
+    pub b: u32,
+    pub dst: u32,
+    pub frozen: u32,
+    pub n: u32,
+    pub parts: u32,
+    pub flag: u32,
+    pub f: f32,
+    pub g: f32,
+    pub pad0: f32,
+    pub pad1: f32,
+}

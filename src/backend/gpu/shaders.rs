@@ -10,10 +10,28 @@ pub const FFT: &str = concat!(
 /// evaluate, and the reductions over the same bindings.
 pub const CAHN_HILLIARD: &str = concat!(
     include_str!("../../../shaders/common.wgsl"),
+    include_str!("../../../shaders/grid.wgsl"),
     include_str!("../../../shaders/cahn_hilliard.wgsl"),
     include_str!("../../../shaders/free_energy.wgsl"),
     include_str!("../../../shaders/reduce.wgsl"),
 );
 
+/// The multi-material step (several hosts, pores, elasticity, drive): its families share one
+/// set of bindings (system.wgsl), so they are assembled into one module.
+pub const SYSTEM: &str = concat!(
+    include_str!("../../../shaders/common.wgsl"),
+    include_str!("../../../shaders/grid.wgsl"),
+    include_str!("../../../shaders/system.wgsl"),
+    include_str!("../../../shaders/free_energy.wgsl"),
+    include_str!("../../../shaders/linalg.wgsl"),
+    include_str!("../../../shaders/chemistry.wgsl"),
+    include_str!("../../../shaders/implicit.wgsl"),
+    include_str!("../../../shaders/elasticity.wgsl"),
+);
+
 /// Every assembled family, by name (for validation).
-pub const ALL: [(&str, &str); 2] = [("fft", FFT), ("cahn_hilliard", CAHN_HILLIARD)];
+pub const ALL: [(&str, &str); 3] = [
+    ("fft", FFT),
+    ("cahn_hilliard", CAHN_HILLIARD),
+    ("system", SYSTEM),
+];

@@ -1,0 +1,209 @@
+// chemistry.wgsl: the pointwise chemistry of the multi-material step (model.md §4, §8): the
+// diffusion potential of a mixture of hosts, the finite-volume flux divergence, the hand-over of
+// pore fluxes to their nearest solid voxel, the linearised insertion and the drive's right-hand
+// side, and the commit of the increment. Mirrors: src/backend/cpu/chemistry.rs
+// (`chemical_potential`), cahn_hilliard.rs (`finite_volume_divergence`, `commit`) and the
+// step in cpu/mod.rs. ψ arrives in a slot; a voxel is solid where ψ ≥ ψ_floor.
+
+// s1 ← s0[nearest] (s2: the nearest solid voxel's index, stored as an exact f32).
+@compute @workgroup_size(256)
+fn gather_nearest(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    s1[i] = s0[u32(s2[i])];
+}
+
+// Σ_m (ψ_m/ψ) g_m'(c) (s3 = ψ, s4 = ψ_m stacked).
+fn mixture_mu(i: u32, c: f32) -> f32 {
+    var s = 0.0;
+    for (var m = 0u; m < params.components; m = m + 1u) {
+        let w = s4[m * params.count + i];
+        if (w > 0.0) {
+            s = s + w * fe_mu(component_fe(m), c);
+        }
+    }
+    return s / max(s3[i], params.psi_floor);
+}
+
+// s2 ← Σ_m (ψ_m/ψ) g_m'(c) − κ s1 on solid voxels (s0 = c, s1 = the smoothed-boundary
+// Laplacian, s3 = ψ, s4 = ψ_m stacked); other voxels are left for the extension.
+@compute @workgroup_size(256)
+fn chemical_potential(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count || !is_solid(s3[i])) {
+        return;
+    }
+    s2[i] = mixture_mu(i, s0[i]) - params.kappa * s1[i];
+}
+
+// s0 += (∇ψ/ψ)_axis Re(s2): one axis of the smoothed-boundary term (s1 = ∇ψ/ψ stacked by axis,
+// s2 = i k_axis ĉ transformed back).
+@compute @workgroup_size(256)
+fn add_grad_log_psi(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    s0[i] = s0[i] + s1[op.index * params.count + i] * s2[2u * i];
+}
+
+// s0 += (−σ : A + ½ e : C' : e)/ψ on solid voxels: the elastic part of μ (mirror of
+// `elastic_potential` in cpu/mod.rs). s1 strain, s2 ε*, s3 ∂ε*/∂c (stacked Voigt), s4 the
+// local (λ, μ, ∂λ, ∂μ), s5 ψ.
+@compute @workgroup_size(256)
+fn elastic_potential(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    let n = params.count;
+    if (i >= n || !is_solid(s5[i])) {
+        return;
+    }
+    var e: array<f32, 6>;
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        e[k] = s1[k * n + i] - s2[k * n + i];
+    }
+    let sigma = hooke(s4[i], s4[n + i], e);
+    let soft = hooke(s4[2u * n + i], s4[3u * n + i], e);
+    var s_a = 0.0;
+    var e_soft = 0.0;
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        let w = select(1.0, 2.0, k >= 3u);
+        s_a = s_a + w * sigma[k] * s3[k * n + i];
+        e_soft = e_soft + w * e[k] * soft[k];
+    }
+    s0[i] = s0[i] + (-s_a + 0.5 * e_soft) / max(s5[i], params.psi_floor);
+}
+
+fn face(i: u32, j: u32) -> f32 {
+    var a = 1.0;
+    var b = 1.0;
+    if (op.flag == 1u) {
+        a = s2[i];
+        b = s2[j];
+    }
+    var h = 0.0;
+    if (a + b > 0.0) {
+        h = 2.0 * a * b / (a + b);
+    }
+    return h * 0.5 * (mobility(s0[i]) + mobility(s0[j])) * (s1[j] - s1[i]);
+}
+
+// s3 ← dt ∇·(ψ d m(c) ∇μ) by finite volumes (harmonic face mean of ψ d, arithmetic of m):
+// s0 = c, s1 = μ, s2 = ψ d (flag 1; else uniform 1).
+@compute @workgroup_size(256)
+fn fv_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    let nx = params.nx;
+    let ny = params.ny;
+    let nz = params.nz;
+    let x = i % nx;
+    let y = (i / nx) % ny;
+    let z = i / (nx * ny);
+    let sx = nx * ny;
+    var d = 0.0;
+    let up_x = i - x + (x + 1u) % nx;
+    let down_x = i - x + (x + nx - 1u) % nx;
+    d = d + (face(i, up_x) - face(down_x, i)) / (params.hx * params.hx);
+    if (params.dim >= 2u) {
+        let up_y = i + (((y + 1u) % ny) - y) * nx;
+        let down_y = i + (((y + ny - 1u) % ny) - y) * nx;
+        d = d + (face(i, up_y) - face(down_y, i)) / (params.hy * params.hy);
+    }
+    if (params.dim >= 3u) {
+        let up_z = i + (((z + 1u) % nz) - z) * sx;
+        let down_z = i + (((z + nz - 1u) % nz) - z) * sx;
+        d = d + (face(i, up_z) - face(down_z, i)) / (params.hz * params.hz);
+    }
+    s3[i] = params.dt * d;
+}
+
+// s1 ← s0 plus, on each solid voxel, the shares of the pore voxels whose nearest solid voxel it
+// is; 0 on pores (s2: offsets into s3, the pore lists; s4 = ψ). Σ s1 = Σ s0, with no atomics.
+@compute @workgroup_size(256)
+fn hand_over_pores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let j = item(gid, groups);
+    if (j >= params.count) {
+        return;
+    }
+    if (!is_solid(s4[j])) {
+        s1[j] = 0.0;
+        return;
+    }
+    var v = s0[j];
+    for (var k = u32(s2[j]); k < u32(s2[j + 1u]); k = k + 1u) {
+        v = v + s0[u32(s3[k])];
+    }
+    s1[j] = v;
+}
+
+// s4 ← ψ r g''(c) where the insertion acts (s0 = c, s1 = ψ, s2 = r, s3 = ψ_m stacked), with
+// g'' = Σ_m (ψ_m/ψ) g_m'' floored at 0 and capped at 1e4 kT (`Chemistry::curvature`).
+@compute @workgroup_size(256)
+fn insertion_curvature(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    let psi = s1[i];
+    if (!is_solid(psi) || !(s2[i] > 0.0)) {
+        s4[i] = 0.0;
+        return;
+    }
+    var g = 0.0;
+    for (var m = 0u; m < params.components; m = m + 1u) {
+        let w = s3[m * params.count + i];
+        if (w > 0.0) {
+            g = g + w * fe_d2(component_fe(m), s0[i]);
+        }
+    }
+    g = clamp(g / max(psi, params.psi_floor), 0.0, 1e4);
+    s4[i] = psi * s2[i] * g;
+}
+
+// s0 += dt ψ r (f μ + scal[a] flag): the insertion's right-hand side on solid voxels
+// (s1 = ψ, s2 = r, s3 = μ). With f = −1, flag 0 it subtracts the local μ; with f = 0, flag 1 it
+// adds the electrode's μ_e.
+@compute @workgroup_size(256)
+fn insertion_rhs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count || !is_solid(s1[i])) {
+        return;
+    }
+    var v = op.f * s3[i];
+    if (op.flag == 1u) {
+        v = scal[op.a];
+    }
+    s0[i] = s0[i] + params.dt * s1[i] * s2[i] * v;
+}
+
+// s0 ← s1: commits the new c and reduces (·, max |Δc| over solid, ·, count of voxels that are
+// non-finite or, on the solid, outside [−1, 2]) (s2 = ψ).
+@compute @workgroup_size(256)
+fn commit(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let i = item(gid, groups);
+    var v = EMPTY;
+    if (i < params.count) {
+        let n = s1[i];
+        let counted = is_solid(s2[i]);
+        var d = 0.0;
+        if (counted) {
+            d = abs(n - s0[i]);
+        }
+        s0[i] = n;
+        if (is_finite(n) && (!counted || (n >= -1.0 && n < 2.0))) {
+            v.y = d;
+        } else {
+            v.w = 1.0;
+        }
+    }
+    reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
+}

@@ -1,0 +1,1120 @@
+//! The multi-material step on the GPU (model.md §4, §6, §8): several hosts and pores (site
+//! density ψ varying), the finite-volume flux, the implicit increment solved by preconditioned
+//! conjugate gradients, the drive (galvanostatic μ_e solved on the device), and mechanical
+//! equilibrium by Galerkin conjugate gradients. It follows `CpuBackend::step_inner` kernel for
+//! kernel; per step only a few scalars come back (one read per batch of CG iterations).
+//!
+//! The observables and the derived stress fields are computed on the host from c and the
+//! strain (read back at output times only) by a CPU backend that adopts that state: the
+//! device reductions of every time-series column are not written yet.
+
+use super::context::GpuContext;
+use super::fft::GpuFft;
+use super::kernels::{BufId, Kernels};
+use super::params::{Op, SystemParams};
+use crate::backend::cpu::CpuBackend;
+use crate::backend::{Backend, Observables, StepReport};
+use crate::config::{DriveMode, SolverKind};
+use crate::error::{Error, Result};
+use crate::fields::{FieldName, Fields};
+use crate::free_energy::FreeEnergy;
+use crate::problem::{Mobility, Problem};
+
+// Scalar slots (twins of the constants in system.wgsl and linalg.wgsl).
+const RR: u32 = 0;
+const BNORM2: u32 = 1;
+const RZ: u32 = 2;
+const PQ: u32 = 3;
+const ALPHA: u32 = 4;
+const BETA: u32 = 5;
+const DONE: usize = 6;
+const ITER: usize = 7;
+const RZ_NEW: u32 = 8;
+const ONE: u32 = 9;
+const BEFORE: u32 = 16;
+const NOW: u32 = 17;
+const REST: u32 = 18;
+const MU_E: u32 = 19;
+const IONS: usize = 20;
+const SHIFT: u32 = 21;
+const COMMIT: u32 = 24;
+
+// Scalar programs (linalg.wgsl).
+const RATIO: u32 = 0;
+const START: u32 = 1;
+const BEGIN: u32 = 2;
+const ADVANCE: u32 = 3;
+const CHECK: u32 = 4;
+const GALVANOSTATIC: u32 = 5;
+const BALANCE: u32 = 6;
+const IONS_OF: u32 = 7;
+const FIXED: u32 = 8;
+
+/// f32 conjugate gradients stall near 1e-6 relative residual, so no solve on the device asks
+/// for less (the CPU's 1e-8 increment tolerance and tighter elastic ones are f64 figures).
+pub const F32_TOLERANCE: f64 = 1e-6;
+/// As the CPU's increment solve.
+const INCREMENT_MAX_ITERATIONS: u64 = 3000;
+/// The most CG iterations recorded between two reads of the stopping flag.
+const MAX_BATCH: u64 = 64;
+
+/// Why this problem cannot run on the multi-material GPU step, if it cannot.
+pub fn unsupported(problem: &Problem) -> Option<String> {
+    let chem = &problem.chemistry;
+    if chem.nearest_solid.is_none() {
+        return Some("mechanics or a drive without pores (one uniform host)".into());
+    }
+    for comp in &chem.components {
+        if let FreeEnergy::RegularSolution { segments } = &comp.free_energy
+            && segments.len() > 4
+        {
+            return Some("more than four segments".into());
+        }
+    }
+    if let Some(m) = &problem.mechanics
+        && m.solver == SolverKind::FixedPoint
+    {
+        return Some("the fixed-point elastic solver (use solver = \"cg\")".into());
+    }
+    None
+}
+
+/// Device fields of the elastic solve.
+struct Elastic {
+    phi: BufId,
+    axis: BufId,
+    local: BufId,
+    eigen: BufId,
+    deigen: BufId,
+    strain: BufId,
+    r: BufId,
+    p: BufId,
+    q: BufId,
+    spectra: [BufId; 6],
+    tolerance: f64,
+    max_iterations: u64,
+    stress_coupling: bool,
+    fresh: bool,
+    last: (u64, f64),
+}
+
+/// Device fields of the drive.
+struct DriveFields {
+    rate: BufId,
+    rate_sqrt: BufId,
+    reaction: BufId,
+    mode: DriveMode,
+}
+
+pub struct SystemStep {
+    ctx: GpuContext,
+    fft: GpuFft,
+    k: Kernels,
+    params: SystemParams,
+    n: usize,
+    dim: usize,
+    groups: usize,
+    grouped: bool,
+    flux: Option<BufId>,
+    psi: BufId,
+    psim: BufId,
+    glp: Option<BufId>,
+    nearest: BufId,
+    pore_offsets: BufId,
+    pore_list: BufId,
+    weights: BufId,
+    c: BufId,
+    mu: BufId,
+    lap: BufId,
+    tmp: BufId,
+    b: BufId,
+    x: BufId,
+    r: BufId,
+    z: BufId,
+    p: BufId,
+    q: BufId,
+    hat: BufId,
+    hat2: BufId,
+    elastic: Option<Elastic>,
+    drive: Option<DriveFields>,
+    /// The host's view for observables and stress fields, built on first use.
+    problem: Problem,
+    shadow: Option<CpuBackend>,
+}
+
+fn op() -> Op {
+    Op::default()
+}
+
+impl SystemStep {
+    pub fn new(ctx: GpuContext, problem: &Problem) -> Result<Self> {
+        let grid = &problem.grid;
+        let n = grid.len();
+        let chem = &problem.chemistry;
+        let mech = problem.mechanics.as_ref();
+        ctx.check_binding("complex field", (n * 8) as u64)?;
+        ctx.check_binding("stacked tensor", (n * 24) as u64)?;
+        ctx.check_binding(
+            "per-material fields",
+            (n * 4 * chem.components.len().max(chem.groups.len())) as u64,
+        )?;
+        let fft = GpuFft::new(&ctx, grid.n)?;
+        let psi_host = chem.psi.clone().expect("the system step has pores");
+        // The material table: components, groups, materials (system.wgsl's layout).
+        let mut table = Vec::new();
+        for comp in &chem.components {
+            let mut row = [0.0f32; 24];
+            match &comp.free_energy {
+                FreeEnergy::DoubleWell { rho, a, b } => {
+                    row[2] = *rho as f32;
+                    row[3] = *a as f32;
+                    row[4] = *b as f32;
+                }
+                FreeEnergy::RegularSolution { segments } => {
+                    row[0] = 1.0;
+                    row[1] = segments.len() as f32;
+                    for (j, s) in segments.iter().enumerate() {
+                        row[8 + 4 * j..12 + 4 * j].copy_from_slice(&[
+                            s.c_min as f32,
+                            s.c_max as f32,
+                            s.u0 as f32,
+                            s.omega as f32,
+                        ]);
+                    }
+                }
+            }
+            table.extend_from_slice(&row);
+        }
+        // Each group's harmonic-mean mass, as the CPU preconditioner weighs it.
+        let mass: Vec<f64> = psi_host
+            .iter()
+            .map(|&p| {
+                if p >= chem.psi_floor {
+                    p
+                } else {
+                    chem.psi_floor
+                }
+            })
+            .collect();
+        for g in &chem.groups {
+            let (s, c) = mass
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m, g.weight.as_ref().map_or(1.0, |w| w[i])))
+                .fold((0.0, 0.0), |a, (m, w)| (a.0 + w / m, a.1 + w));
+            table.push(g.mobility as f32);
+            table.push(if s > 0.0 { (c / s) as f32 } else { 1.0 });
+        }
+        if let Some(m) = mech {
+            for mat in &m.materials {
+                table.extend_from_slice(&[
+                    mat.lambda0 as f32,
+                    mat.mu0 as f32,
+                    mat.dlambda as f32,
+                    mat.dmu as f32,
+                    mat.expansion.a as f32,
+                    mat.expansion.c as f32,
+                    mat.c_ref as f32,
+                    0.0,
+                ]);
+            }
+        }
+        let dim = grid.dim();
+        let (free, spectral) = match mech {
+            Some(m) => {
+                let free = m.free_means(dim);
+                let micro = problem.microstructure.as_ref().expect("materials");
+                let antiplane = dim == 2
+                    && m.anisotropic
+                    && micro
+                        .axis
+                        .iter()
+                        .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
+                let spectral = if dim == 3 {
+                    [true; 6]
+                } else {
+                    [true, true, false, antiplane, antiplane, true]
+                };
+                (free, spectral)
+            }
+            None => ([false; 6], [true; 6]),
+        };
+        let mask = |b: [bool; 6]| (0..6).filter(|&k| b[k]).map(|k| 1u32 << k).sum::<u32>();
+        let dv = grid.voxel_volume();
+        let solid_sites: f64 = psi_host
+            .iter()
+            .filter(|&&p| p >= chem.psi_floor)
+            .sum::<f64>()
+            * dv;
+        let (current, mu_e, gain) = match &problem.drive {
+            Some(d) => {
+                let gain: f64 = (0..n)
+                    .filter(|&i| psi_host[i] >= chem.psi_floor)
+                    .map(|i| psi_host[i] * d.rate[i])
+                    .sum::<f64>()
+                    * dv;
+                if d.mode == DriveMode::Galvanostatic && gain <= 0.0 {
+                    return Err(Error::invalid(
+                        "drive",
+                        "(galvanostatic)",
+                        "no solid voxel touches the electrolyte, so no current can flow",
+                        "place the electrolyte next to the solids",
+                    ));
+                }
+                (d.current, d.mu_e, gain)
+            }
+            None => (0.0, 0.0, 0.0),
+        };
+        let params = SystemParams {
+            nx: grid.n[0] as u32,
+            ny: grid.n[1] as u32,
+            nz: grid.n[2] as u32,
+            count: n as u32,
+            hx: grid.spacing[0] as f32,
+            hy: grid.spacing[1] as f32,
+            hz: grid.spacing[2] as f32,
+            dt: 0.0,
+            kappa: chem.kappa as f32,
+            stab: chem.stabilization as f32,
+            s: chem.stabilization_s as f32,
+            psi_floor: chem.psi_floor as f32,
+            mobility_kind: match chem.mobility {
+                Mobility::Constant => 0,
+                Mobility::SiteBlocking => 1,
+            },
+            components: chem.components.len() as u32,
+            groups: chem.groups.len() as u32,
+            materials: mech.map_or(0, |m| m.materials.len() as u32),
+            anisotropic: mech.is_some_and(|m| m.anisotropic) as u32,
+            dim: dim as u32,
+            free_mask: mask(free),
+            spectral_mask: mask(spectral),
+            current: current as f32,
+            mu_e: mu_e as f32,
+            gain: gain as f32,
+            solid_sites: solid_sites as f32,
+            voxel_volume: dv as f32,
+            pad0: 0.0,
+            pad1: 0.0,
+            pad2: 0.0,
+        };
+        let mut k = Kernels::new(&ctx, &params, &table, 6 * n)?;
+        // ψ in f32 on the same side of the floor as in f64: a voxel the host counts as solid
+        // (its nearest-solid map, the capacity) must be solid on the device too.
+        let floor32 = chem.psi_floor as f32;
+        let below = f32::from_bits(floor32.to_bits() - 1);
+        let psi32: Vec<f64> = psi_host
+            .iter()
+            .map(|&p| {
+                let v = p as f32;
+                f64::from(if p >= chem.psi_floor {
+                    v.max(floor32)
+                } else {
+                    v.min(below)
+                })
+            })
+            .collect();
+        let psi = k.upload("psi", &psi32);
+        let flux = chem.flux.as_ref().map(|f| k.upload("flux", f));
+        let stacked =
+            |v: &[&[f64]]| -> Vec<f64> { v.iter().flat_map(|s| s.iter().copied()).collect() };
+        let ones = vec![1.0; n];
+        let psim_host: Vec<&[f64]> = chem
+            .components
+            .iter()
+            .map(|c| c.psi.as_deref().unwrap_or(&ones))
+            .collect();
+        let psim = k.upload("psi_m", &stacked(&psim_host));
+        let glp = chem.grad_log_psi.as_ref().map(|g| {
+            k.upload(
+                "grad log psi",
+                &stacked(&[g[0].as_slice(), g[1].as_slice(), g[2].as_slice()]),
+            )
+        });
+        let near = chem.nearest_solid.as_ref().expect("pores");
+        let nearest = k.upload(
+            "nearest solid",
+            &near.iter().map(|&j| j as f64).collect::<Vec<_>>(),
+        );
+        // Pore voxels listed under their nearest solid voxel (CSR), for the hand-over.
+        let mut counts = vec![0usize; n + 1];
+        for (i, &j) in near.iter().enumerate() {
+            if j as usize != i {
+                counts[j as usize + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            counts[i + 1] += counts[i];
+        }
+        let mut fill = counts.clone();
+        let mut list = vec![0.0; counts[n].max(1)];
+        for (i, &j) in near.iter().enumerate() {
+            if j as usize != i {
+                list[fill[j as usize]] = i as f64;
+                fill[j as usize] += 1;
+            }
+        }
+        let pore_offsets = k.upload(
+            "pore offsets",
+            &counts.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+        );
+        let pore_list = k.upload("pore list", &list);
+        let grouped = chem.groups.iter().any(|g| g.weight.is_some());
+        let weights = if grouped {
+            let w: Vec<&[f64]> = chem
+                .groups
+                .iter()
+                .map(|g| g.weight.as_deref().unwrap_or(&ones))
+                .collect();
+            k.upload("group weights", &stacked(&w))
+        } else {
+            k.zeros("group weights", 1)
+        };
+        let c = k.upload("c", &problem.initial_c);
+        let mut field = |name: &str| k.zeros(name, n);
+        let (mu, lap, tmp, b, x, r, z, p, q) = (
+            field("mu"),
+            field("laplacian"),
+            field("tmp"),
+            field("rhs"),
+            field("increment"),
+            field("cg r"),
+            field("cg z"),
+            field("cg p"),
+            field("cg q"),
+        );
+        let hat = k.zeros("hat", 2 * n);
+        let hat2 = k.zeros("hat2", 2 * n);
+        let elastic = mech.map(|m| {
+            let micro = problem.microstructure.as_ref().expect("materials");
+            let phi_rows: Vec<&[f64]> = micro.phi.iter().map(|v| v.as_slice()).collect();
+            let phi = k.upload("phi", &stacked(&phi_rows));
+            let axis = if m.anisotropic {
+                let a: Vec<f64> = (0..3)
+                    .flat_map(|d| micro.axis.iter().map(move |v| v[d]))
+                    .collect();
+                k.upload("c-axis", &a)
+            } else {
+                k.zeros("c-axis", 1)
+            };
+            let local = k.zeros("local stiffness", 4 * n);
+            let mut tensor = |name: &str| k.zeros(name, 6 * n);
+            let (eigen, deigen, strain, r, p, q) = (
+                tensor("eigenstrain"),
+                tensor("d eigenstrain"),
+                tensor("strain"),
+                tensor("elastic r"),
+                tensor("elastic p"),
+                tensor("elastic q"),
+            );
+            let spectra = std::array::from_fn(|_| k.zeros("strain spectrum", 2 * n));
+            Elastic {
+                phi,
+                axis,
+                local,
+                eigen,
+                deigen,
+                strain,
+                r,
+                p,
+                q,
+                spectra,
+                tolerance: m.tolerance.max(F32_TOLERANCE),
+                max_iterations: m.max_iterations,
+                stress_coupling: m.stress_coupling,
+                fresh: false,
+                last: (0, 0.0),
+            }
+        });
+        let drive = problem.drive.as_ref().map(|d| {
+            let sq: Vec<f64> = (0..n)
+                .map(|i| {
+                    if psi_host[i] >= chem.psi_floor {
+                        (psi_host[i] * d.rate[i]).sqrt()
+                    } else {
+                        0.0
+                    }
+                })
+                .collect();
+            DriveFields {
+                rate: k.upload("insertion rate", &d.rate),
+                rate_sqrt: k.upload("sqrt(psi r)", &sq),
+                reaction: k.zeros("psi r g''", n),
+                mode: d.mode,
+            }
+        });
+        Ok(SystemStep {
+            ctx,
+            fft,
+            k,
+            params,
+            n,
+            dim,
+            groups: chem.groups.len(),
+            grouped,
+            flux,
+            psi,
+            psim,
+            glp,
+            nearest,
+            pore_offsets,
+            pore_list,
+            weights,
+            c,
+            mu,
+            lap,
+            tmp,
+            b,
+            x,
+            r,
+            z,
+            p,
+            q,
+            hat,
+            hat2,
+            elastic,
+            drive,
+            problem: problem.clone(),
+            shadow: None,
+        })
+    }
+
+    pub fn context(&self) -> &GpuContext {
+        &self.ctx
+    }
+
+    fn fft(&self, enc: &mut wgpu::CommandEncoder, id: BufId, inverse: bool) {
+        self.fft.encode(&self.ctx, enc, self.k.buffer(id), inverse);
+    }
+
+    fn scalars(&self) -> Result<Vec<f32>> {
+        self.ctx.read_f32(&self.k.scalars)
+    }
+
+    /// dst ← src over `len` elements.
+    fn copy(&self, enc: &mut wgpu::CommandEncoder, src: BufId, dst: BufId, len: usize) {
+        self.k.run(enc, "copy", op(), &[src, dst], len);
+    }
+
+    /// In place: field ← field[nearest solid].
+    fn extend(&self, enc: &mut wgpu::CommandEncoder, field: BufId) {
+        self.k.run(
+            enc,
+            "gather_nearest",
+            op(),
+            &[field, self.tmp, self.nearest],
+            self.n,
+        );
+        self.copy(enc, self.tmp, field, self.n);
+    }
+
+    /// μ into `mu` from the current c (extended into the pores), as the CPU's
+    /// `chemical_potential` with its nearest-solid extension.
+    fn encode_chemical_potential(&self, enc: &mut wgpu::CommandEncoder) {
+        let (k, n) = (&self.k, self.n);
+        self.extend(enc, self.c);
+        k.run(enc, "weighted_to_complex", op(), &[self.c, self.hat], n);
+        self.fft(enc, self.hat, false);
+        self.copy(enc, self.hat, self.hat2, 2 * n);
+        k.run(enc, "scale_modes", Op { flag: 4, ..op() }, &[self.hat2], n);
+        self.fft(enc, self.hat2, true);
+        k.run(enc, "fill", op(), &[self.lap], n);
+        k.run(enc, "add_weighted_real", op(), &[self.lap, self.hat2], n);
+        if let Some(glp) = self.glp {
+            for axis in 0..self.dim {
+                self.copy(enc, self.hat, self.hat2, 2 * n);
+                let o = Op {
+                    flag: 3,
+                    index: axis as u32,
+                    ..op()
+                };
+                k.run(enc, "scale_modes", o, &[self.hat2], n);
+                self.fft(enc, self.hat2, true);
+                let o = Op {
+                    index: axis as u32,
+                    ..op()
+                };
+                k.run(enc, "add_grad_log_psi", o, &[self.lap, glp, self.hat2], n);
+            }
+        }
+        k.run(
+            enc,
+            "chemical_potential",
+            op(),
+            &[self.c, self.lap, self.mu, self.psi, self.psim],
+            n,
+        );
+        if let Some(el) = self.elastic.as_ref().filter(|e| e.stress_coupling) {
+            k.run(
+                enc,
+                "elastic_potential",
+                op(),
+                &[self.mu, el.strain, el.eigen, el.deigen, el.local, self.psi],
+                n,
+            );
+        }
+        self.extend(enc, self.mu);
+    }
+
+    /// out += Σ_g W_g F⁻¹[s_g F(W_g x)], s_g = dt L_g (flag 0) or 1/(ψ̄_g + dt L_g) (flag 1).
+    fn group_pass(&self, enc: &mut wgpu::CommandEncoder, x: BufId, out: BufId, flag: u32) {
+        let (k, n) = (&self.k, self.n);
+        for g in 0..self.groups {
+            let w = Op {
+                index: g as u32,
+                flag: self.grouped as u32,
+                ..op()
+            };
+            k.run(
+                enc,
+                "weighted_to_complex",
+                w,
+                &[x, self.hat, self.weights],
+                n,
+            );
+            self.fft(enc, self.hat, false);
+            let s = Op {
+                index: g as u32,
+                flag,
+                ..op()
+            };
+            k.run(enc, "scale_modes", s, &[self.hat], n);
+            self.fft(enc, self.hat, true);
+            k.run(
+                enc,
+                "add_weighted_real",
+                w,
+                &[out, self.hat, self.weights],
+                n,
+            );
+        }
+    }
+
+    /// out = (M + dt L + dt R) x.
+    fn operator(&self, enc: &mut wgpu::CommandEncoder, x: BufId, out: BufId) {
+        let (k, n) = (&self.k, self.n);
+        k.run(enc, "mass_times", op(), &[x, out, self.psi], n);
+        self.group_pass(enc, x, out, 0);
+        if let Some(d) = &self.drive {
+            let w = Op { flag: 1, ..op() };
+            k.run(
+                enc,
+                "weighted_to_complex",
+                w,
+                &[x, self.hat, d.rate_sqrt],
+                n,
+            );
+            self.fft(enc, self.hat, false);
+            k.run(enc, "scale_modes", Op { flag: 2, ..op() }, &[self.hat], n);
+            self.fft(enc, self.hat, true);
+            k.run(
+                enc,
+                "insertion_terms",
+                op(),
+                &[out, x, d.reaction, self.hat, d.rate_sqrt],
+                n,
+            );
+        }
+    }
+
+    fn precondition(&self, enc: &mut wgpu::CommandEncoder, r: BufId, z: BufId) {
+        self.k.run(enc, "fill", op(), &[z], self.n);
+        self.group_pass(enc, r, z, 1);
+    }
+
+    fn dot(&self, enc: &mut wgpu::CommandEncoder, a: BufId, b: BufId, dst: u32, tensor: bool) {
+        let len = if tensor { 6 * self.n } else { self.n };
+        let o = Op {
+            flag: tensor as u32,
+            ..op()
+        };
+        self.k.reduce(enc, "dot_partial", o, &[a, b], len, (dst, 0));
+    }
+
+    /// Runs the recorded CG iterations in batches until the device flags the solve done;
+    /// returns the iterations. `record` records one iteration.
+    fn iterate(
+        &self,
+        mut enc: wgpu::CommandEncoder,
+        max_iterations: u64,
+        record: impl Fn(&mut wgpu::CommandEncoder),
+    ) -> Result<(u64, f32)> {
+        let mut batch = 4;
+        loop {
+            for _ in 0..batch {
+                self.k.scalar(
+                    &mut enc,
+                    Op {
+                        index: BEGIN,
+                        g: max_iterations as f32,
+                        ..op()
+                    },
+                );
+                record(&mut enc);
+            }
+            self.k.submit(enc);
+            let s = self.scalars()?;
+            if s[DONE] > 0.5 {
+                return Ok((s[ITER] as u64, s[DONE]));
+            }
+            batch = (batch * 2).min(MAX_BATCH);
+            enc = self.k.encoder();
+        }
+    }
+
+    /// Solves mechanical equilibrium for the current c unless done already.
+    fn ensure_elastic(&mut self) -> Result<(u64, f64)> {
+        let Some(el) = &self.elastic else {
+            return Ok((0, 0.0));
+        };
+        if el.fresh {
+            return Ok(el.last);
+        }
+        let (k, n) = (&self.k, self.n);
+        let tensor = 6 * n;
+        let mut enc = k.encoder();
+        k.run(
+            &mut enc,
+            "update_material",
+            op(),
+            &[self.c, el.phi, el.axis, el.local, el.eigen, el.deigen],
+            n,
+        );
+        let apply = |enc: &mut wgpu::CommandEncoder, from: BufId, to: BufId| {
+            let mut slots = vec![from, el.local];
+            slots.extend_from_slice(&el.spectra);
+            k.run(enc, "hooke_to_spectra", op(), &slots, n);
+            for s in el.spectra {
+                self.fft(enc, s, false);
+            }
+            let mut slots = vec![self.dummy_slot(), self.dummy_slot()];
+            slots.extend_from_slice(&el.spectra);
+            k.run(enc, "project", op(), &slots, n);
+            for s in el.spectra {
+                self.fft(enc, s, true);
+            }
+            let mut slots = vec![to, self.dummy_slot()];
+            slots.extend_from_slice(&el.spectra);
+            k.run(enc, "spectra_to_tensor", op(), &slots, n);
+        };
+        // b = P[C : ε*] sets the scale; r = P[C : (ε* − ε)] from the warm start.
+        apply(&mut enc, el.eigen, el.q);
+        self.dot(&mut enc, el.q, el.q, BNORM2, true);
+        k.run(
+            &mut enc,
+            "lincomb",
+            Op { f: -1.0, ..op() },
+            &[el.eigen, el.strain, el.p],
+            tensor,
+        );
+        apply(&mut enc, el.p, el.q);
+        self.copy(&mut enc, el.q, el.r, tensor);
+        self.copy(&mut enc, el.r, el.p, tensor);
+        self.dot(&mut enc, el.r, el.r, RR, true);
+        let tol2 = (el.tolerance * el.tolerance) as f32;
+        k.scalar(
+            &mut enc,
+            Op {
+                index: START,
+                f: tol2,
+                ..op()
+            },
+        );
+        let frozen = Op { frozen: 1, ..op() };
+        let (iterations, done) = self.iterate(enc, el.max_iterations, |enc| {
+            apply(enc, el.p, el.q);
+            self.dot(enc, el.p, el.q, PQ, true);
+            k.scalar(
+                enc,
+                Op {
+                    index: RATIO,
+                    a: RR,
+                    b: PQ,
+                    dst: ALPHA,
+                    flag: 1,
+                    ..op()
+                },
+            );
+            let step = Op {
+                a: ALPHA,
+                f: 1.0,
+                ..frozen
+            };
+            k.run(enc, "axpy", step, &[el.p, el.strain], tensor);
+            k.run(enc, "axpy", Op { f: -1.0, ..step }, &[el.q, el.r], tensor);
+            self.dot(enc, el.r, el.r, RZ_NEW, true);
+            k.scalar(
+                enc,
+                Op {
+                    index: ADVANCE,
+                    a: RZ_NEW,
+                    b: RR,
+                    ..op()
+                },
+            );
+            k.run(enc, "xpay", Op { a: BETA, ..frozen }, &[el.r, el.p], tensor);
+            k.scalar(
+                enc,
+                Op {
+                    index: CHECK,
+                    f: tol2,
+                    ..op()
+                },
+            );
+        })?;
+        let mut enc = k.encoder();
+        k.run(&mut enc, "zero_if_unloaded", op(), &[el.strain], tensor);
+        k.submit(enc);
+        let s = self.scalars()?;
+        let residual = if s[BNORM2 as usize] > 0.0 {
+            (s[RR as usize] as f64 / s[BNORM2 as usize] as f64).sqrt()
+        } else {
+            0.0
+        };
+        if done != 1.0 {
+            return Err(Error::ElasticNotConverged {
+                iterations,
+                residual,
+                tolerance: el.tolerance,
+            });
+        }
+        let el = self.elastic.as_mut().expect("mechanics");
+        el.fresh = true;
+        el.last = (iterations, residual);
+        Ok(el.last)
+    }
+
+    fn dummy_slot(&self) -> BufId {
+        self.k.dummy()
+    }
+
+    /// Solves (M + dt L + dt R) x = b on the device.
+    fn increment(&self, mut enc: wgpu::CommandEncoder) -> Result<u64> {
+        let (k, n) = (&self.k, self.n);
+        let (b, x, r, z, p, q) = (self.b, self.x, self.r, self.z, self.p, self.q);
+        self.dot(&mut enc, b, b, BNORM2, false);
+        self.copy(&mut enc, b, r, n);
+        self.precondition(&mut enc, r, z);
+        self.copy(&mut enc, z, x, n);
+        self.operator(&mut enc, x, q);
+        let minus = Op {
+            a: ONE,
+            f: -1.0,
+            ..op()
+        };
+        k.run(&mut enc, "axpy", minus, &[q, r], n);
+        self.precondition(&mut enc, r, z);
+        self.copy(&mut enc, z, p, n);
+        self.dot(&mut enc, r, z, RZ, false);
+        self.dot(&mut enc, r, r, RR, false);
+        let tol2 = (F32_TOLERANCE * F32_TOLERANCE) as f32;
+        k.scalar(
+            &mut enc,
+            Op {
+                index: START,
+                f: tol2,
+                ..op()
+            },
+        );
+        let frozen = Op { frozen: 1, ..op() };
+        let (iterations, done) = self.iterate(enc, INCREMENT_MAX_ITERATIONS, |enc| {
+            self.operator(enc, p, q);
+            self.dot(enc, p, q, PQ, false);
+            k.scalar(
+                enc,
+                Op {
+                    index: RATIO,
+                    a: RZ,
+                    b: PQ,
+                    dst: ALPHA,
+                    flag: 1,
+                    ..op()
+                },
+            );
+            let step = Op {
+                a: ALPHA,
+                f: 1.0,
+                ..frozen
+            };
+            k.run(enc, "axpy", step, &[p, x], n);
+            k.run(enc, "axpy", Op { f: -1.0, ..step }, &[q, r], n);
+            self.precondition(enc, r, z);
+            self.dot(enc, r, z, RZ_NEW, false);
+            k.scalar(
+                enc,
+                Op {
+                    index: ADVANCE,
+                    a: RZ_NEW,
+                    b: RZ,
+                    ..op()
+                },
+            );
+            k.run(enc, "xpay", Op { a: BETA, ..frozen }, &[z, p], n);
+            self.dot(enc, r, r, RR, false);
+            k.scalar(
+                enc,
+                Op {
+                    index: CHECK,
+                    f: tol2,
+                    ..op()
+                },
+            );
+        })?;
+        if done != 1.0 {
+            return Err(Error::NonFinite {
+                field: "c (implicit increment did not converge)".into(),
+                step: 0,
+                time: f64::NAN,
+            });
+        }
+        if std::env::var_os("SWELLFIELD_DEBUG_CG").is_some() {
+            eprintln!("implicit increment (gpu): {iterations} iterations");
+        }
+        Ok(iterations)
+    }
+
+    /// The host's CPU backend, holding the device's c and strain.
+    fn adopt(&mut self) -> Result<&mut CpuBackend> {
+        self.ensure_elastic()?;
+        let c: Vec<f64> = self.read(self.c)?;
+        let strain = match &self.elastic {
+            Some(el) => {
+                let s = self.read(el.strain)?;
+                Some(std::array::from_fn(|k| {
+                    s[k * self.n..(k + 1) * self.n].to_vec()
+                }))
+            }
+            None => None,
+        };
+        let shadow = self
+            .shadow
+            .get_or_insert_with(|| CpuBackend::new(&self.problem));
+        shadow.adopt_state(c, strain);
+        Ok(shadow)
+    }
+
+    fn read(&self, id: BufId) -> Result<Vec<f64>> {
+        Ok(self
+            .ctx
+            .read_f32(self.k.buffer(id))?
+            .into_iter()
+            .map(f64::from)
+            .collect())
+    }
+}
+
+impl SystemStep {
+    pub fn step(&mut self, dt: f64) -> Result<StepReport> {
+        let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
+        self.params.dt = dt as f32;
+        self.k.write_params(&self.params);
+        let (k, n) = (&self.k, self.n);
+        let mut enc = k.encoder();
+        self.encode_chemical_potential(&mut enc);
+        k.reduce(
+            &mut enc,
+            "sum_partial",
+            op(),
+            &[self.c, self.psi],
+            n,
+            (BEFORE, 2),
+        );
+        let flux_flag = self.flux.is_some() as u32;
+        let flux = self.flux.unwrap_or(self.k.dummy());
+        k.run(
+            &mut enc,
+            "fv_divergence",
+            Op {
+                flag: flux_flag,
+                ..op()
+            },
+            &[self.c, self.mu, flux, self.tmp],
+            n,
+        );
+        k.run(
+            &mut enc,
+            "hand_over_pores",
+            op(),
+            &[
+                self.tmp,
+                self.b,
+                self.pore_offsets,
+                self.pore_list,
+                self.psi,
+            ],
+            n,
+        );
+        match &self.drive {
+            None => k.scalar(
+                &mut enc,
+                Op {
+                    index: FIXED,
+                    ..op()
+                },
+            ),
+            Some(d) => {
+                k.run(
+                    &mut enc,
+                    "insertion_curvature",
+                    op(),
+                    &[self.c, self.psi, d.rate, self.psim, d.reaction],
+                    n,
+                );
+                let local = Op { f: -1.0, ..op() };
+                k.run(
+                    &mut enc,
+                    "insertion_rhs",
+                    local,
+                    &[self.b, self.psi, d.rate, self.mu],
+                    n,
+                );
+                match d.mode {
+                    DriveMode::Potentiostatic => k.scalar(
+                        &mut enc,
+                        Op {
+                            index: FIXED,
+                            ..op()
+                        },
+                    ),
+                    DriveMode::Galvanostatic => {
+                        k.reduce(
+                            &mut enc,
+                            "sum_partial",
+                            op(),
+                            &[self.b, self.psi],
+                            n,
+                            (REST, 0),
+                        );
+                        k.scalar(
+                            &mut enc,
+                            Op {
+                                index: GALVANOSTATIC,
+                                a: REST,
+                                ..op()
+                            },
+                        );
+                    }
+                }
+                let electrode = Op {
+                    flag: 1,
+                    a: MU_E,
+                    ..op()
+                };
+                k.run(
+                    &mut enc,
+                    "insertion_rhs",
+                    electrode,
+                    &[self.b, self.psi, d.rate, self.mu],
+                    n,
+                );
+            }
+        }
+        self.increment(enc)?;
+        let mut enc = k.encoder();
+        if self
+            .drive
+            .as_ref()
+            .is_some_and(|d| d.mode == DriveMode::Potentiostatic)
+        {
+            k.reduce(
+                &mut enc,
+                "sum_partial",
+                op(),
+                &[self.x, self.psi],
+                n,
+                (NOW, 2),
+            );
+            k.scalar(
+                &mut enc,
+                Op {
+                    index: IONS_OF,
+                    a: NOW,
+                    ..op()
+                },
+            );
+        }
+        let (x, c, work) = (self.x, self.c, self.tmp);
+        k.run(&mut enc, "lincomb", Op { f: 1.0, ..op() }, &[x, c, work], n);
+        // Σψc exact to round-off: a uniform shift of the solid (model.md §8).
+        k.reduce(
+            &mut enc,
+            "sum_partial",
+            op(),
+            &[work, self.psi],
+            n,
+            (NOW, 2),
+        );
+        k.scalar(
+            &mut enc,
+            Op {
+                index: BALANCE,
+                ..op()
+            },
+        );
+        k.run(
+            &mut enc,
+            "shift_solid",
+            Op { a: SHIFT, ..op() },
+            &[work, self.psi],
+            n,
+        );
+        k.reduce(
+            &mut enc,
+            "commit",
+            op(),
+            &[c, work, self.psi],
+            n,
+            (COMMIT, 1),
+        );
+        k.submit(enc);
+        let s = self.scalars()?;
+        if let Some(el) = self.elastic.as_mut() {
+            el.fresh = false;
+        }
+        let c0 = COMMIT as usize;
+        Ok(StepReport {
+            max_dc: s[c0 + 1].max(0.0) as f64,
+            non_finite: s[c0 + 3] as u64,
+            mu_e: self.drive.as_ref().map(|_| s[MU_E as usize] as f64),
+            ions_added: s[IONS] as f64,
+            elastic_iterations,
+            elastic_residual,
+        })
+    }
+
+    pub fn observe(&mut self) -> Result<Observables> {
+        self.adopt()?.observe()
+    }
+
+    pub fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
+        let mut out = Fields::default();
+        for &name in names {
+            let values = match name {
+                FieldName::C => self.read(self.c)?,
+                FieldName::Mu => {
+                    self.ensure_elastic()?;
+                    let mut enc = self.k.encoder();
+                    self.encode_chemical_potential(&mut enc);
+                    self.k.submit(enc);
+                    self.read(self.mu)?
+                }
+                FieldName::Strain(k) => {
+                    self.ensure_elastic()?;
+                    match self.elastic.as_ref().map(|el| el.strain) {
+                        Some(strain) => {
+                            let s = self.read(strain)?;
+                            s[k * self.n..(k + 1) * self.n].to_vec()
+                        }
+                        None => vec![0.0; self.n],
+                    }
+                }
+                other => {
+                    let mut f = self.adopt()?.fields(&[other])?;
+                    f.0.remove(0).1
+                }
+            };
+            out.0.push((name, values));
+        }
+        Ok(out)
+    }
+}
