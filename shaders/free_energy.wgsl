@@ -7,10 +7,11 @@
 // on its own: y and 1 − y = (c_max − c)/w, both exact near their own zero.
 const LOG_FLOOR: f32 = 1e-9;
 
-// (max(y, floor), max(1 − y, floor)) of c in segment s.
+// (y, 1 − y) of c in segment s, each clamped to [floor, 1] (as y is clamped to
+// [floor, 1 − floor] in f64, also where c lies outside the segment).
 fn fe_sides(s: vec4<f32>, c: f32) -> vec2<f32> {
     let w = s.y - s.x;
-    return vec2<f32>(max((c - s.x) / w, LOG_FLOOR), max((s.y - c) / w, LOG_FLOOR));
+    return clamp(vec2<f32>((c - s.x) / w, (s.y - c) / w), vec2<f32>(LOG_FLOOR), vec2<f32>(1.0));
 }
 
 struct FreeEnergy {

@@ -1,5 +1,22 @@
-//! model.md §7 case 7 for the multi-material GPU step: pores, several hosts, the drive and
-//! elasticity, against the f64 CPU reference after N steps, on the adapter CI has (lavapipe).
+//! model.md §7 case 7 for the multi-material GPU step (pores, several hosts, the finite-volume
+//! flux, the implicit increment, the drive and elasticity): the f32 GPU backend against the f64
+//! CPU reference after N steps of each material-system config and the verification cases that
+//! use this step, field by field, on the adapter CI has (lavapipe).
+//!
+//! Both backends solve their linear systems iteratively: the increment to relative residual
+//! 1e-8 (CPU) and 1e-6 (GPU, the f32 floor), the elasticity to `mechanics.tolerance`, set here
+//! to 1e-6 for both. Their answers differ by (condition number × residual), not by round-off
+//! alone, so the fields are compared in the max norm relative to each field's largest value:
+//! `‖gpu − cpu‖∞ ≤ tol ‖cpu‖∞`, tol = 1e-3 for c and strain-like fields, and μ, whose
+//! logarithm amplifies the difference of c near c = 0, ten times that (measured: 1e-7 to 7e-5
+//! on every field but Si/MoSe2/C's c).
+//!
+//! The stabilising operator `dt A m_g (κk⁴ + Sk²)` of a fast mobility group reaches 1e4–1e5 ψ̄
+//! at the grid's highest modes in Sn/HC and P2/O3, but 5e6 on Si/MoSe2/C's MoSe2 group (its D
+//! is 2400 times Si's) against ψ ≈ 0.03 at the shell's outer edge; f32 round-off in that group
+//! pass is amplified accordingly, and c there differs by 1e-3 of its largest value after a few
+//! steps (doubling the increment solve's iterations or tightening its tolerance to 1e-8 changes
+//! nothing). That case is held to 5e-3.
 
 mod common;
 
@@ -7,81 +24,139 @@ use swellfield::backend::gpu::GpuBackend;
 use swellfield::backend::{Backend, cpu::CpuBackend};
 use swellfield::fields::FieldName;
 
-/// Worst |gpu − cpu| − relative·|cpu| over a field, with where.
-fn worst(a: &[f64], b: &[f64], relative: f64) -> (f64, usize) {
-    a.iter()
+/// Largest |gpu − cpu| and where, and the field's largest |cpu|.
+fn worst(a: &[f64], b: &[f64]) -> (f64, usize, f64) {
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (d, at) = a
+        .iter()
         .zip(b)
         .enumerate()
-        .map(|(i, (x, y))| ((x - y).abs() - relative * x.abs(), i))
-        .fold((f64::NEG_INFINITY, 0), |m, v| if v.0 > m.0 { v } else { m })
+        .map(|(i, (x, y))| ((x - y).abs(), i))
+        .fold((0.0, 0), |m, v| if v.0 > m.0 { v } else { m });
+    (d, at, scale)
 }
 
-fn run(name: &str, sets: &[&str], steps: usize, dt_fraction: f64) {
-    let problem = common::problem(name, sets);
+fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
+    let mut sets = sets.to_vec();
+    let problem0 = common::problem(name, &sets);
+    if problem0.mechanics.is_some() {
+        sets.push("mechanics.tolerance=1e-6");
+    }
+    let problem = common::problem(name, &sets);
     let mut cpu = CpuBackend::new(&problem);
     let mut gpu =
         GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
-    let dt = problem.time.dt_max * dt_fraction;
+    let dt = problem.time.dt_max * 0.05;
     for s in 0..steps {
-        let (a, b) = (cpu.step(dt).unwrap(), gpu.step(dt).unwrap());
+        let a = cpu.step(dt).unwrap();
+        let b = gpu.step(dt).unwrap();
         println!(
-            "{name} step {s}: max_dc {:.4e} / {:.4e}, mu_e {:?} / {:?}, ions {:.4e} / {:.4e}, el it {} / {}",
-            a.max_dc, b.max_dc, a.mu_e, b.mu_e, a.ions_added, b.ions_added, a.elastic_iterations, b.elastic_iterations
+            "{name} step {s}: max_dc {:.4e} / {:.4e}, mu_e {:?} / {:?}, ions {:.4e} / {:.4e}, elastic iterations {} / {}",
+            a.max_dc,
+            b.max_dc,
+            a.mu_e,
+            b.mu_e,
+            a.ions_added,
+            b.ions_added,
+            a.elastic_iterations,
+            b.elastic_iterations
         );
+        assert!(
+            (a.max_dc - b.max_dc).abs() <= 1e-2 * a.max_dc + 1e-7,
+            "{name} step {s}: max_dc cpu {} gpu {}",
+            a.max_dc,
+            b.max_dc
+        );
+        if let (Some(x), Some(y)) = (a.mu_e, b.mu_e) {
+            assert!(
+                (x - y).abs() <= 1e-3 * x.abs(),
+                "{name} step {s}: mu_e cpu {x} gpu {y}"
+            );
+        }
+        assert!((a.ions_added - b.ions_added).abs() <= 1e-5 * a.ions_added.abs() + 1e-12);
     }
-    let mut fields = vec![FieldName::C, FieldName::Mu];
+    let mut fields = vec![(FieldName::C, c_tol), (FieldName::Mu, 1e-2)];
     if problem.mechanics.is_some() {
-        fields.extend([FieldName::Strain(0), FieldName::Strain(1), FieldName::VonMises]);
+        for k in 0..6 {
+            fields.push((FieldName::Strain(k), 1e-3));
+        }
+        fields.push((FieldName::VonMises, 1e-3));
     }
-    for field in fields {
+    for (field, tol) in fields {
         let a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
         let b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
-        let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        let (w, at) = worst(&a, &b, 1e-4);
-        println!("{name} {field:?}: scale {scale:.3e} worst excess {w:.3e} at {at}: cpu {} gpu {}", a[at], b[at]);
+        let (d, at, scale) = worst(&a, &b);
+        println!(
+            "{name} {field:?}: max |gpu − cpu| {d:.3e} = {:.2e} of the largest |cpu| ({scale:.3e}), at voxel {at}",
+            d / scale.max(f64::MIN_POSITIVE)
+        );
+        assert!(
+            d <= tol * scale,
+            "{name} {field:?} at voxel {at}: cpu {} gpu {} (field scale {scale:e})",
+            a[at],
+            b[at]
+        );
     }
     let (oa, ob) = (cpu.observe().unwrap(), gpu.observe().unwrap());
-    println!("{name} mean_c {} / {}, total {} / {}", oa.mean_c, ob.mean_c, oa.total_c, ob.total_c);
+    for (what, x, y) in [
+        ("total_c", oa.total_c, ob.total_c),
+        ("mean_c", oa.mean_c, ob.mean_c),
+        ("energy_elastic", oa.energy_elastic, ob.energy_elastic),
+    ] {
+        println!("{name} {what}: cpu {x:.10e} gpu {y:.10e}");
+        assert!(
+            (x - y).abs() <= 1e-4 * x.abs() + 1e-12,
+            "{name} {what}: cpu {x} gpu {y}"
+        );
+    }
 }
 
 #[test]
 fn galvanostatic_sphere_agrees() {
-    run("configs/verification/galvanostatic.toml", &["grid.n=[32, 32]", "grid.length_nm=[64.0, 64.0]"], 10, 0.05);
+    agree(
+        "configs/verification/galvanostatic.toml",
+        &["grid.n=[32, 32]", "grid.length_nm=[64.0, 64.0]"],
+        10,
+        1e-3,
+    );
 }
 
 #[test]
 fn eshelby_inclusion_agrees() {
-    run("configs/verification/eshelby_2d.toml", &["grid.n=[32, 32]", "grid.length_nm=[128.0, 128.0]"], 3, 0.05);
+    agree(
+        "configs/verification/eshelby_2d.toml",
+        &["grid.n=[32, 32]", "grid.length_nm=[128.0, 128.0]"],
+        3,
+        1e-3,
+    );
 }
 
 #[test]
-fn systems_probe() {
-    for name in ["configs/sn_hard_carbon.toml", "configs/si_mose2_carbon.toml", "configs/p2_o3_cathode.toml"] {
-        let t = std::time::Instant::now();
-        run(name, &["grid.n=[64, 64]"], 5, 0.05);
-        println!("{name}: {:.1} s", t.elapsed().as_secs_f64());
-    }
+fn sn_hard_carbon_agrees() {
+    agree("configs/sn_hard_carbon.toml", &["grid.n=[64, 64]"], 4, 1e-3);
 }
 
 #[test]
-fn sn_debug() {
-    let problem = common::problem("configs/sn_hard_carbon.toml", &["grid.n=[64, 64]"]);
-    let mut cpu = CpuBackend::new(&problem);
-    let mut gpu = GpuBackend::new(&problem).unwrap();
-    let psi = problem.chemistry.psi.clone().unwrap();
-    let flux = problem.chemistry.flux.clone().unwrap_or_default();
-    let dt = problem.time.dt_max * 0.05;
-    for s in 0..3 {
-        for field in [FieldName::Mu, FieldName::C] {
-            let a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
-            let b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
-            let mut idx: Vec<usize> = (0..a.len()).collect();
-            idx.sort_by(|&i, &j| (a[j] - b[j]).abs().partial_cmp(&(a[i] - b[i]).abs()).unwrap());
-            for &i in idx.iter().take(4) {
-                println!("step {s} {field:?} voxel {i} ({}, {}): cpu {} gpu {} psi {} flux {} floor {}", i % 64, i / 64, a[i], b[i], psi[i], flux.get(i).copied().unwrap_or(1.0), problem.chemistry.psi_floor);
-            }
-        }
-        cpu.step(dt).unwrap();
-        gpu.step(dt).unwrap();
-    }
+fn si_mose2_carbon_agrees() {
+    agree(
+        "configs/si_mose2_carbon.toml",
+        &["grid.n=[64, 64]"],
+        4,
+        5e-3,
+    );
+}
+
+#[test]
+fn p2_o3_cathode_agrees() {
+    agree("configs/p2_o3_cathode.toml", &["grid.n=[64, 64]"], 4, 1e-3);
+}
+
+#[test]
+fn three_dimensional_galvanostatic_agrees() {
+    agree(
+        "configs/verification/galvanostatic.toml",
+        &["grid.n=[16, 16, 16]", "grid.length_nm=[64.0, 64.0, 64.0]"],
+        5,
+        1e-3,
+    );
 }
