@@ -207,3 +207,41 @@ fn commit(
     }
     reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
 }
+
+// Where the site density is uniform the CPU takes the flux divergence in Fourier space
+// (cahn_hilliard.rs `mobility_flux`, `accumulate_divergence`, `filter_increment`); these are
+// their twins for the multi-material step.
+
+// s1 ← (ψ d m(c) Re(s1), 0): one flux component in real space (s0 = c, s2 = ψ d with flag 1).
+@compute @workgroup_size(256)
+fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    var f = 1.0;
+    if (op.flag == 1u) {
+        f = s2[i];
+    }
+    s1[2u * i] = f * mobility(s0[i]) * s1[2u * i];
+    s1[2u * i + 1u] = 0.0;
+}
+
+// s1 (+)= i k_axis s0 (= on the first axis, flag 1), axis = index, Nyquist zeroed.
+@compute @workgroup_size(256)
+fn accumulate_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    let ka = mode_k(i, true)[op.index];
+    let re = -ka * s0[2u * i + 1u];
+    let im = ka * s0[2u * i];
+    if (op.flag == 1u) {
+        s1[2u * i] = re;
+        s1[2u * i + 1u] = im;
+    } else {
+        s1[2u * i] = s1[2u * i] + re;
+        s1[2u * i + 1u] = s1[2u * i + 1u] + im;
+    }
+}

@@ -47,7 +47,8 @@ fn add_weighted_real(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 
 // Scales each mode of s0 (complex) by group `index`'s dt L_g (flag 0), by
 // 1/(ψ̄_g + dt L_g) (flag 1), by |k|² (flag 2) or −|k|² (flag 4), or takes i k_axis times it
-// (flag 3, axis = index, Nyquist zeroed); L_g = A m_g (κk⁴ + Sk²).
+// (flag 3, axis = index, Nyquist zeroed), or by dt/(1 + dt L_0) (flag 5: the semi-implicit
+// filter of the one-density step); L_g = A m_g (κk⁴ + Sk²).
 @compute @workgroup_size(256)
 fn scale_modes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -63,7 +64,7 @@ fn scale_modes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     let k = mode_k(i, false);
     let k2 = dot(k, k);
-    let b = group_base(select(op.index, 0u, op.flag >= 2u));
+    let b = group_base(select(op.index, 0u, op.flag >= 2u && op.flag != 5u));
     let l = params.dt * params.stab * table[b] * (params.kappa * k2 * k2 + params.s * k2);
     var f = l;
     if (op.flag == 1u) {
@@ -72,6 +73,8 @@ fn scale_modes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
         f = k2;
     } else if (op.flag == 4u) {
         f = -k2;
+    } else if (op.flag == 5u) {
+        f = params.dt / (1.0 + l);
     }
     s0[2u * i] = f * s0[2u * i];
     s0[2u * i + 1u] = f * s0[2u * i + 1u];

@@ -160,3 +160,41 @@ fn three_dimensional_galvanostatic_agrees() {
         1e-3,
     );
 }
+
+/// Two hosts of one site density filling the cell, with mechanics: the uniform-density step
+/// (spectral divergence) with the elastic solve, as `swellfield bench` times it.
+#[test]
+fn two_hosts_with_mechanics_agree() {
+    let problem = swellfield::bench::full_problem(32, 2, true).unwrap();
+    let mut cpu = CpuBackend::new(&problem);
+    let mut gpu =
+        GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
+    let dt = problem.time.dt_max * 0.5;
+    for _ in 0..5 {
+        let (a, b) = (cpu.step(dt).unwrap(), gpu.step(dt).unwrap());
+        println!(
+            "max_dc {} / {}, elastic iterations {} / {}",
+            a.max_dc, b.max_dc, a.elastic_iterations, b.elastic_iterations
+        );
+    }
+    for (field, tol) in [
+        (FieldName::C, 1e-4),
+        (FieldName::Mu, 1e-3),
+        (FieldName::Strain(0), 1e-3),
+        (FieldName::VonMises, 1e-3),
+    ] {
+        let a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        let b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        let (d, at, scale) = worst(&a, &b);
+        println!(
+            "two hosts {field:?}: max |gpu − cpu| {d:.3e} = {:.2e} of {scale:.3e} at {at}",
+            d / scale
+        );
+        assert!(
+            d <= tol * scale,
+            "{field:?} at voxel {at}: cpu {} gpu {}",
+            a[at],
+            b[at]
+        );
+    }
+}

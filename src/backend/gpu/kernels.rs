@@ -19,7 +19,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 29] = [
+const ENTRIES: [&str; 31] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -40,6 +40,8 @@ const ENTRIES: [&str; 29] = [
     "insertion_curvature",
     "insertion_rhs",
     "commit",
+    "mobility_flux",
+    "accumulate_divergence",
     "mass_times",
     "weighted_to_complex",
     "add_weighted_real",

@@ -21,28 +21,26 @@ use crate::fields::{FieldName, Fields};
 use crate::free_energy::FreeEnergy;
 use crate::problem::{Mobility, Problem};
 
-/// Why this problem cannot run on the GPU backend yet, if it cannot.
-pub fn unsupported(problem: &Problem) -> Option<String> {
+/// One host filling the cell without mechanics: the lean spectral step of this file runs it;
+/// everything else runs the multi-material step.
+fn one_host_spectral(problem: &Problem) -> bool {
     let chem = &problem.chemistry;
-    if chem.psi.is_some() {
+    chem.psi.is_none()
+        && chem.components.len() == 1
+        && chem.flux.is_none()
+        && problem.mechanics.is_none()
+        && problem.drive.is_none()
+}
+
+/// Why this problem cannot run on the GPU backend, if it cannot.
+pub fn unsupported(problem: &Problem) -> Option<String> {
+    if !one_host_spectral(problem) {
         return system::unsupported(problem);
     }
-    if problem.mechanics.is_some() {
-        return Some("mechanics".into());
-    }
-    if problem.drive.is_some() {
-        return Some("a drive".into());
-    }
-    if chem.psi.is_some() || chem.components.len() != 1 {
-        return Some("several materials or pores".into());
-    }
-    if let FreeEnergy::RegularSolution { segments } = &chem.components[0].free_energy
+    if let FreeEnergy::RegularSolution { segments } = &problem.chemistry.components[0].free_energy
         && segments.len() > 4
     {
         return Some("more than four segments".into());
-    }
-    if chem.flux.is_some() {
-        return Some("a varying mobility prefactor".into());
     }
     None
 }
@@ -114,10 +112,10 @@ impl GpuBackend {
                 fix: "use --backend cpu (or auto)".into(),
             });
         }
-        let inner = if problem.chemistry.psi.is_some() {
-            Inner::System(Box::new(system::SystemStep::new(ctx, problem)?))
-        } else {
+        let inner = if one_host_spectral(problem) {
             Inner::Spectral(Box::new(SpectralStep::new(ctx, problem)?))
+        } else {
+            Inner::System(Box::new(system::SystemStep::new(ctx, problem)?))
         };
         Ok(GpuBackend { inner })
     }

@@ -61,9 +61,6 @@ const MAX_BATCH: u64 = 64;
 /// Why this problem cannot run on the multi-material GPU step, if it cannot.
 pub fn unsupported(problem: &Problem) -> Option<String> {
     let chem = &problem.chemistry;
-    if chem.nearest_solid.is_none() {
-        return Some("mechanics or a drive without pores (one uniform host)".into());
-    }
     for comp in &chem.components {
         if let FreeEnergy::RegularSolution { segments } = &comp.free_energy
             && segments.len() > 4
@@ -98,6 +95,13 @@ struct Elastic {
     last: (u64, f64),
 }
 
+/// Device fields of the pores.
+struct Pores {
+    nearest: BufId,
+    offsets: BufId,
+    list: BufId,
+}
+
 /// Device fields of the drive.
 struct DriveFields {
     rate: BufId,
@@ -119,9 +123,11 @@ pub struct SystemStep {
     psi: BufId,
     psim: BufId,
     glp: Option<BufId>,
-    nearest: BufId,
-    pore_offsets: BufId,
-    pore_list: BufId,
+    /// The nearest-solid map and the pore lists under each solid voxel; `None` where the site
+    /// density is uniform (then the divergence is spectral, as on the CPU).
+    pores: Option<Pores>,
+    /// The divergence's spectrum in the uniform-density step.
+    div_hat: Option<BufId>,
     weights: BufId,
     c: BufId,
     mu: BufId,
@@ -159,7 +165,7 @@ impl SystemStep {
             (n * 4 * chem.components.len().max(chem.groups.len())) as u64,
         )?;
         let fft = GpuFft::new(&ctx, grid.n)?;
-        let psi_host = chem.psi.clone().expect("the system step has pores");
+        let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
         // The material table: components, groups, materials (system.wgsl's layout).
         let mut table = Vec::new();
         for comp in &chem.components {
@@ -331,34 +337,43 @@ impl SystemStep {
                 &stacked(&[g[0].as_slice(), g[1].as_slice(), g[2].as_slice()]),
             )
         });
-        let near = chem.nearest_solid.as_ref().expect("pores");
-        let nearest = k.upload(
-            "nearest solid",
-            &near.iter().map(|&j| j as f64).collect::<Vec<_>>(),
-        );
-        // Pore voxels listed under their nearest solid voxel (CSR), for the hand-over.
-        let mut counts = vec![0usize; n + 1];
-        for (i, &j) in near.iter().enumerate() {
-            if j as usize != i {
-                counts[j as usize + 1] += 1;
+        let pores = chem.nearest_solid.as_ref().map(|near| {
+            let nearest = k.upload(
+                "nearest solid",
+                &near.iter().map(|&j| j as f64).collect::<Vec<_>>(),
+            );
+            // Pore voxels listed under their nearest solid voxel (CSR), for the hand-over.
+            let mut counts = vec![0usize; n + 1];
+            for (i, &j) in near.iter().enumerate() {
+                if j as usize != i {
+                    counts[j as usize + 1] += 1;
+                }
             }
-        }
-        for i in 0..n {
-            counts[i + 1] += counts[i];
-        }
-        let mut fill = counts.clone();
-        let mut list = vec![0.0; counts[n].max(1)];
-        for (i, &j) in near.iter().enumerate() {
-            if j as usize != i {
-                list[fill[j as usize]] = i as f64;
-                fill[j as usize] += 1;
+            for i in 0..n {
+                counts[i + 1] += counts[i];
             }
-        }
-        let pore_offsets = k.upload(
-            "pore offsets",
-            &counts.iter().map(|&v| v as f64).collect::<Vec<_>>(),
-        );
-        let pore_list = k.upload("pore list", &list);
+            let mut fill = counts.clone();
+            let mut list = vec![0.0; counts[n].max(1)];
+            for (i, &j) in near.iter().enumerate() {
+                if j as usize != i {
+                    list[fill[j as usize]] = i as f64;
+                    fill[j as usize] += 1;
+                }
+            }
+            let pore_offsets = k.upload(
+                "pore offsets",
+                &counts.iter().map(|&v| v as f64).collect::<Vec<_>>(),
+            );
+            let pore_list = k.upload("pore list", &list);
+            Pores {
+                nearest,
+                offsets: pore_offsets,
+                list: pore_list,
+            }
+        });
+        let div_hat = pores
+            .is_none()
+            .then(|| k.zeros("divergence spectrum", 2 * n));
         let grouped = chem.groups.iter().any(|g| g.weight.is_some());
         let weights = if grouped {
             let w: Vec<&[f64]> = chem
@@ -456,9 +471,8 @@ impl SystemStep {
             psi,
             psim,
             glp,
-            nearest,
-            pore_offsets,
-            pore_list,
+            pores,
+            div_hat,
             weights,
             c,
             mu,
@@ -496,16 +510,55 @@ impl SystemStep {
         self.k.run(enc, "copy", op(), &[src, dst], len);
     }
 
-    /// In place: field ← field[nearest solid].
+    /// In place: field ← field[nearest solid] (nothing without pores).
     fn extend(&self, enc: &mut wgpu::CommandEncoder, field: BufId) {
+        let Some(pores) = &self.pores else {
+            return;
+        };
         self.k.run(
             enc,
             "gather_nearest",
             op(),
-            &[field, self.tmp, self.nearest],
+            &[field, self.tmp, pores.nearest],
             self.n,
         );
         self.copy(enc, self.tmp, field, self.n);
+    }
+
+    /// The uniform-density step (cpu/mod.rs, ψ = None): ∇·(m∇μ) in Fourier space and the
+    /// constant-coefficient filter; the increment into `x`.
+    fn encode_spectral_increment(&self, enc: &mut wgpu::CommandEncoder, div_hat: BufId) {
+        let (k, n) = (&self.k, self.n);
+        k.run(enc, "weighted_to_complex", op(), &[self.mu, self.hat], n);
+        self.fft(enc, self.hat, false);
+        let flux_flag = self.flux.is_some() as u32;
+        let flux = self.flux.unwrap_or(self.k.dummy());
+        for axis in 0..self.dim {
+            self.copy(enc, self.hat, self.hat2, 2 * n);
+            let gradient = Op {
+                flag: 3,
+                index: axis as u32,
+                ..op()
+            };
+            k.run(enc, "scale_modes", gradient, &[self.hat2], n);
+            self.fft(enc, self.hat2, true);
+            let m = Op {
+                flag: flux_flag,
+                ..op()
+            };
+            k.run(enc, "mobility_flux", m, &[self.c, self.hat2, flux], n);
+            self.fft(enc, self.hat2, false);
+            let acc = Op {
+                index: axis as u32,
+                flag: (axis == 0) as u32,
+                ..op()
+            };
+            k.run(enc, "accumulate_divergence", acc, &[self.hat2, div_hat], n);
+        }
+        k.run(enc, "scale_modes", Op { flag: 5, ..op() }, &[div_hat], n);
+        self.fft(enc, div_hat, true);
+        k.run(enc, "fill", op(), &[self.x], n);
+        k.run(enc, "add_weighted_real", op(), &[self.x, div_hat], n);
     }
 
     /// μ into `mu` from the current c (extended into the pores), as the CPU's
@@ -944,6 +997,22 @@ impl SystemStep {
         let (k, n) = (&self.k, self.n);
         let mut enc = k.encoder();
         self.encode_chemical_potential(&mut enc);
+        if let Some(div_hat) = self.div_hat {
+            self.encode_spectral_increment(&mut enc, div_hat);
+            let (x, c, work) = (self.x, self.c, self.tmp);
+            k.run(&mut enc, "lincomb", Op { f: 1.0, ..op() }, &[x, c, work], n);
+            k.reduce(
+                &mut enc,
+                "commit",
+                op(),
+                &[c, work, self.psi],
+                n,
+                (COMMIT, 1),
+            );
+            k.submit(enc);
+            return self.report(elastic_iterations, elastic_residual);
+        }
+        let pores = self.pores.as_ref().expect("pores where ψ varies");
         k.reduce(
             &mut enc,
             "sum_partial",
@@ -968,13 +1037,7 @@ impl SystemStep {
             &mut enc,
             "hand_over_pores",
             op(),
-            &[
-                self.tmp,
-                self.b,
-                self.pore_offsets,
-                self.pore_list,
-                self.psi,
-            ],
+            &[self.tmp, self.b, pores.offsets, pores.list, self.psi],
             n,
         );
         match &self.drive {
@@ -1100,6 +1163,11 @@ impl SystemStep {
             (COMMIT, 1),
         );
         k.submit(enc);
+        self.report(elastic_iterations, elastic_residual)
+    }
+
+    /// The step's scalars, read back once.
+    fn report(&mut self, elastic_iterations: u64, elastic_residual: f64) -> Result<StepReport> {
         let s = self.scalars()?;
         if let Some(el) = self.elastic.as_mut() {
             el.fresh = false;
