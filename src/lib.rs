@@ -14,6 +14,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod bench_gpu;
 pub mod check;
 pub mod compare;
 pub mod config;

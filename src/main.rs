@@ -79,6 +79,13 @@ enum Command {
         /// Only the 2-D case (quick).
         #[arg(long)]
         quick: bool,
+        /// Time the GPU backend instead (CH only, full step, FFT pair) against cuFFT and the
+        /// PyTorch peer; on a software adapter at small sizes.
+        #[arg(long)]
+        gpu: bool,
+        /// With --gpu: time the CPU backend's full step on the same cases too.
+        #[arg(long)]
+        cpu_reference: bool,
     },
 }
 
@@ -169,7 +176,34 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             let loaded = config::load(&config, &sets)?;
             print!("{}", check::report(&loaded, pristine)?);
         }
-        Command::Bench { peers, quick } => {
+        Command::Bench {
+            peers,
+            gpu: true,
+            cpu_reference,
+            ..
+        } => {
+            let ctx = swellfield::backend::gpu::context::GpuContext::new()?;
+            let adapter = format!(
+                "{} ({:?}, {:?})",
+                ctx.info.name, ctx.info.device_type, ctx.info.backend
+            );
+            let software = ctx.is_software();
+            drop(ctx);
+            let cases = if software {
+                eprintln!("software adapter {adapter}: timing small sizes only");
+                &swellfield::bench_gpu::SOFTWARE_CASES[..]
+            } else {
+                &swellfield::bench_gpu::GPU_CASES[..]
+            };
+            eprintln!("timing the GPU backend, then the PyTorch peer (python3 torch_chel.py)...");
+            let rows = swellfield::bench_gpu::run_gpu(cases, cpu_reference)?;
+            let peer = swellfield::bench_gpu::run_torch_peer(&peers);
+            print!(
+                "{}",
+                swellfield::bench_gpu::gpu_table(&adapter, &rows, &peer)
+            );
+        }
+        Command::Bench { peers, quick, .. } => {
             let cases = if quick {
                 &bench::CH_CASES[..1]
             } else {
