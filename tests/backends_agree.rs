@@ -1,6 +1,7 @@
-//! model.md §7 case 7: the f32 GPU backend against the f64 CPU reference, field by field and
-//! observable by observable, after N steps of the configs the GPU backend runs (one host filling
-//! the cell, without mechanics or drive, in this version). On the adapter CI has (lavapipe).
+//! model.md §7 case 7 for the one-host spectral step: the f32 GPU backend against the f64 CPU
+//! reference, field by field and observable by observable, after N steps of the configs that
+//! fill the cell with one host, without mechanics or drive. On the adapter CI has (lavapipe).
+//! The multi-material step (pores, several hosts, drive, elasticity) has tests/gpu_system.rs.
 
 mod common;
 
