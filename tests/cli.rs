@@ -63,7 +63,8 @@ fn run_with_overrides_auto_notice_and_summary() {
 }
 
 /// `--backend gpu` runs a config the GPU backend supports (on the software adapter in CI) and
-/// refuses, clearly and without falling back, one it does not support yet.
+/// refuses, clearly and without falling back, one it does not support (the fixed-point elastic
+/// solver, which the device does not implement).
 #[test]
 fn gpu_backend_runs_or_refuses_clearly() {
     let dir = common::temp_dir();
@@ -89,11 +90,13 @@ fn gpu_backend_runs_or_refuses_clearly() {
         "--backend",
         "gpu",
         "--quiet",
+        "--set",
+        "mechanics.solver=\"fixed_point\"",
     ]);
     assert!(!ok);
     assert!(
         err.starts_with("error: --backend gpu:")
-            && err.contains("mechanics")
+            && err.contains("fixed-point")
             && err.contains("--backend cpu"),
         "{err}"
     );

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use swellfield::backend::cpu::CpuBackend;
 use swellfield::config::{self, LoadedConfig};
+use swellfield::materials::lame;
 use swellfield::problem::Problem;
 
 /// Path of a file in the repository.
@@ -92,4 +93,30 @@ pub fn swellfield(args: &[&str]) -> (bool, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Interface pressure p = σ_rr(a) of a core (radius a, eigenstrain β in all three directions)
+/// bonded in a shell (outer radius b, free outer surface), plane strain (ε_zz = 0). With
+/// u = A r in the core and u = A₂ r + B₂/r in the shell, σ_rr = 2(λ+μ)A − 2μB/r² − (3λ+2μ)β.
+pub fn lame_pressure(a: f64, b: f64, core: (f64, f64), shell: (f64, f64), beta: f64) -> f64 {
+    let (l1, m1) = lame(core.0, core.1);
+    let (l2, m2) = lame(shell.0, shell.1);
+    // Unknowns A1, A2, B2: continuity of u and σ_rr at a, σ_rr(b) = 0.
+    let m = [
+        [1.0, -1.0, -1.0 / (a * a)],
+        [2.0 * (l1 + m1), -2.0 * (l2 + m2), 2.0 * m2 / (a * a)],
+        [0.0, 2.0 * (l2 + m2), -2.0 * m2 / (b * b)],
+    ];
+    let rhs = [0.0, (3.0 * l1 + 2.0 * m1) * beta, 0.0];
+    let det = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+            - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let mut m1_ = m;
+    for r in 0..3 {
+        m1_[r][0] = rhs[r];
+    }
+    let a1 = det(m1_) / det(m);
+    2.0 * (l1 + m1) * a1 - (3.0 * l1 + 2.0 * m1) * beta
 }
