@@ -152,6 +152,154 @@ fn op() -> Op {
     Op::default()
 }
 
+/// The uniform and the material table of `problem` (system.wgsl's layouts).
+pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
+    let grid = &problem.grid;
+    let n = grid.len();
+    let chem = &problem.chemistry;
+    let mech = problem.mechanics.as_ref();
+    let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
+    // The material table: components, groups, materials (system.wgsl's layout).
+    let mut table = Vec::new();
+    for comp in &chem.components {
+        let mut row = [0.0f32; 24];
+        match &comp.free_energy {
+            FreeEnergy::DoubleWell { rho, a, b } => {
+                row[2] = *rho as f32;
+                row[3] = *a as f32;
+                row[4] = *b as f32;
+            }
+            FreeEnergy::RegularSolution { segments } => {
+                row[0] = 1.0;
+                row[1] = segments.len() as f32;
+                for (j, s) in segments.iter().enumerate() {
+                    row[8 + 4 * j..12 + 4 * j].copy_from_slice(&[
+                        s.c_min as f32,
+                        s.c_max as f32,
+                        s.u0 as f32,
+                        s.omega as f32,
+                    ]);
+                }
+            }
+        }
+        table.extend_from_slice(&row);
+    }
+    // Each group's harmonic-mean mass, as the CPU preconditioner weighs it.
+    let mass: Vec<f64> = psi_host
+        .iter()
+        .map(|&p| {
+            if p >= chem.psi_floor {
+                p
+            } else {
+                chem.psi_floor
+            }
+        })
+        .collect();
+    for g in &chem.groups {
+        let (s, c) = mass
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m, g.weight.as_ref().map_or(1.0, |w| w[i])))
+            .fold((0.0, 0.0), |a, (m, w)| (a.0 + w / m, a.1 + w));
+        table.push(g.mobility as f32);
+        table.push(if s > 0.0 { (c / s) as f32 } else { 1.0 });
+    }
+    if let Some(m) = mech {
+        for mat in &m.materials {
+            table.extend_from_slice(&[
+                mat.lambda0 as f32,
+                mat.mu0 as f32,
+                mat.dlambda as f32,
+                mat.dmu as f32,
+                mat.expansion.a as f32,
+                mat.expansion.c as f32,
+                mat.c_ref as f32,
+                0.0,
+            ]);
+        }
+    }
+    let dim = grid.dim();
+    let (free, spectral) = match mech {
+        Some(m) => {
+            let free = m.free_means(dim);
+            let micro = problem.microstructure.as_ref().expect("materials");
+            let antiplane = dim == 2
+                && m.anisotropic
+                && micro
+                    .axis
+                    .iter()
+                    .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
+            let spectral = if dim == 3 {
+                [true; 6]
+            } else {
+                [true, true, false, antiplane, antiplane, true]
+            };
+            (free, spectral)
+        }
+        None => ([false; 6], [true; 6]),
+    };
+    let mask = |b: [bool; 6]| (0..6).filter(|&k| b[k]).map(|k| 1u32 << k).sum::<u32>();
+    let dv = grid.voxel_volume();
+    let solid_sites: f64 = psi_host
+        .iter()
+        .filter(|&&p| p >= chem.psi_floor)
+        .sum::<f64>()
+        * dv;
+    let (current, mu_e, gain) = match &problem.drive {
+        Some(d) => {
+            let gain: f64 = (0..n)
+                .filter(|&i| psi_host[i] >= chem.psi_floor)
+                .map(|i| psi_host[i] * d.rate[i])
+                .sum::<f64>()
+                * dv;
+            if d.mode == DriveMode::Galvanostatic && gain <= 0.0 {
+                return Err(Error::invalid(
+                    "drive",
+                    "(galvanostatic)",
+                    "no solid voxel touches the electrolyte, so no current can flow",
+                    "place the electrolyte next to the solids",
+                ));
+            }
+            (d.current, d.mu_e, gain)
+        }
+        None => (0.0, 0.0, 0.0),
+    };
+    let params = SystemParams {
+        nx: grid.n[0] as u32,
+        ny: grid.n[1] as u32,
+        nz: grid.n[2] as u32,
+        count: n as u32,
+        hx: grid.spacing[0] as f32,
+        hy: grid.spacing[1] as f32,
+        hz: grid.spacing[2] as f32,
+        dt: 0.0,
+        kappa: chem.kappa as f32,
+        stab: chem.stabilization as f32,
+        s: chem.stabilization_s as f32,
+        psi_floor: chem.psi_floor as f32,
+        mobility_kind: match chem.mobility {
+            Mobility::Constant => 0,
+            Mobility::SiteBlocking => 1,
+        },
+        components: chem.components.len() as u32,
+        groups: chem.groups.len() as u32,
+        materials: mech.map_or(0, |m| m.materials.len() as u32),
+        anisotropic: mech.is_some_and(|m| m.anisotropic) as u32,
+        dim: dim as u32,
+        free_mask: mask(free),
+        spectral_mask: mask(spectral),
+        current: current as f32,
+        mu_e: mu_e as f32,
+        gain: gain as f32,
+        solid_sites: solid_sites as f32,
+        voxel_volume: dv as f32,
+        pad0: 0.0,
+        pad1: 0.0,
+        pad2: 0.0,
+    };
+    Ok((params, table))
+}
+
 impl SystemStep {
     pub fn new(ctx: GpuContext, problem: &Problem) -> Result<Self> {
         let grid = &problem.grid;
@@ -166,144 +314,8 @@ impl SystemStep {
         )?;
         let fft = GpuFft::new(&ctx, grid.n)?;
         let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
-        // The material table: components, groups, materials (system.wgsl's layout).
-        let mut table = Vec::new();
-        for comp in &chem.components {
-            let mut row = [0.0f32; 24];
-            match &comp.free_energy {
-                FreeEnergy::DoubleWell { rho, a, b } => {
-                    row[2] = *rho as f32;
-                    row[3] = *a as f32;
-                    row[4] = *b as f32;
-                }
-                FreeEnergy::RegularSolution { segments } => {
-                    row[0] = 1.0;
-                    row[1] = segments.len() as f32;
-                    for (j, s) in segments.iter().enumerate() {
-                        row[8 + 4 * j..12 + 4 * j].copy_from_slice(&[
-                            s.c_min as f32,
-                            s.c_max as f32,
-                            s.u0 as f32,
-                            s.omega as f32,
-                        ]);
-                    }
-                }
-            }
-            table.extend_from_slice(&row);
-        }
-        // Each group's harmonic-mean mass, as the CPU preconditioner weighs it.
-        let mass: Vec<f64> = psi_host
-            .iter()
-            .map(|&p| {
-                if p >= chem.psi_floor {
-                    p
-                } else {
-                    chem.psi_floor
-                }
-            })
-            .collect();
-        for g in &chem.groups {
-            let (s, c) = mass
-                .iter()
-                .enumerate()
-                .map(|(i, m)| (m, g.weight.as_ref().map_or(1.0, |w| w[i])))
-                .fold((0.0, 0.0), |a, (m, w)| (a.0 + w / m, a.1 + w));
-            table.push(g.mobility as f32);
-            table.push(if s > 0.0 { (c / s) as f32 } else { 1.0 });
-        }
-        if let Some(m) = mech {
-            for mat in &m.materials {
-                table.extend_from_slice(&[
-                    mat.lambda0 as f32,
-                    mat.mu0 as f32,
-                    mat.dlambda as f32,
-                    mat.dmu as f32,
-                    mat.expansion.a as f32,
-                    mat.expansion.c as f32,
-                    mat.c_ref as f32,
-                    0.0,
-                ]);
-            }
-        }
+        let (params, table) = layout(problem)?;
         let dim = grid.dim();
-        let (free, spectral) = match mech {
-            Some(m) => {
-                let free = m.free_means(dim);
-                let micro = problem.microstructure.as_ref().expect("materials");
-                let antiplane = dim == 2
-                    && m.anisotropic
-                    && micro
-                        .axis
-                        .iter()
-                        .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
-                let spectral = if dim == 3 {
-                    [true; 6]
-                } else {
-                    [true, true, false, antiplane, antiplane, true]
-                };
-                (free, spectral)
-            }
-            None => ([false; 6], [true; 6]),
-        };
-        let mask = |b: [bool; 6]| (0..6).filter(|&k| b[k]).map(|k| 1u32 << k).sum::<u32>();
-        let dv = grid.voxel_volume();
-        let solid_sites: f64 = psi_host
-            .iter()
-            .filter(|&&p| p >= chem.psi_floor)
-            .sum::<f64>()
-            * dv;
-        let (current, mu_e, gain) = match &problem.drive {
-            Some(d) => {
-                let gain: f64 = (0..n)
-                    .filter(|&i| psi_host[i] >= chem.psi_floor)
-                    .map(|i| psi_host[i] * d.rate[i])
-                    .sum::<f64>()
-                    * dv;
-                if d.mode == DriveMode::Galvanostatic && gain <= 0.0 {
-                    return Err(Error::invalid(
-                        "drive",
-                        "(galvanostatic)",
-                        "no solid voxel touches the electrolyte, so no current can flow",
-                        "place the electrolyte next to the solids",
-                    ));
-                }
-                (d.current, d.mu_e, gain)
-            }
-            None => (0.0, 0.0, 0.0),
-        };
-        let params = SystemParams {
-            nx: grid.n[0] as u32,
-            ny: grid.n[1] as u32,
-            nz: grid.n[2] as u32,
-            count: n as u32,
-            hx: grid.spacing[0] as f32,
-            hy: grid.spacing[1] as f32,
-            hz: grid.spacing[2] as f32,
-            dt: 0.0,
-            kappa: chem.kappa as f32,
-            stab: chem.stabilization as f32,
-            s: chem.stabilization_s as f32,
-            psi_floor: chem.psi_floor as f32,
-            mobility_kind: match chem.mobility {
-                Mobility::Constant => 0,
-                Mobility::SiteBlocking => 1,
-            },
-            components: chem.components.len() as u32,
-            groups: chem.groups.len() as u32,
-            materials: mech.map_or(0, |m| m.materials.len() as u32),
-            anisotropic: mech.is_some_and(|m| m.anisotropic) as u32,
-            dim: dim as u32,
-            free_mask: mask(free),
-            spectral_mask: mask(spectral),
-            current: current as f32,
-            mu_e: mu_e as f32,
-            gain: gain as f32,
-            solid_sites: solid_sites as f32,
-            voxel_volume: dv as f32,
-            pad0: 0.0,
-            pad1: 0.0,
-            pad2: 0.0,
-        };
         let mut k = Kernels::new(&ctx, &params, &table, 6 * n)?;
         // ψ in f32 on the same side of the floor as in f64: a voxel the host counts as solid
         // (its nearest-solid map, the capacity) must be solid on the device too.

@@ -1,0 +1,270 @@
+//! Each entry point of the multi-material GPU step against its CPU mirror on the same seeded
+//! input, on the adapter CI has (lavapipe). Tolerances are reasoned from f32 (24 bits, 6e-8):
+//! a kernel that sums a few terms of order one carries a few 1e-7 relative; reported as the
+//! worst voxel on failure.
+
+mod common;
+
+use rustfft::num_complex::Complex64;
+use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
+use swellfield::backend::cpu::elasticity::{Elasticity, compatible_part};
+use swellfield::backend::gpu::context::GpuContext;
+use swellfield::backend::gpu::kernels::{BufId, Kernels};
+use swellfield::backend::gpu::params::Op;
+use swellfield::backend::gpu::system::layout;
+use swellfield::initial::SplitMix64;
+use swellfield::problem::Problem;
+
+struct Bench {
+    ctx: GpuContext,
+    k: Kernels,
+    problem: Problem,
+}
+
+fn bench(path: &str, sets: &[&str]) -> Bench {
+    let problem = common::problem(path, sets);
+    let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
+    let (mut params, table) = layout(&problem).unwrap();
+    params.dt = 0.5;
+    let k = Kernels::new(&ctx, &params, &table, 6 * problem.grid.len()).unwrap();
+    Bench { ctx, k, problem }
+}
+
+impl Bench {
+    fn run(&self, entry: &'static str, op: Op, slots: &[BufId], n: usize) {
+        let mut enc = self.k.encoder();
+        self.k.run(&mut enc, entry, op, slots, n);
+        self.k.submit(enc);
+    }
+
+    fn read(&self, id: BufId) -> Vec<f64> {
+        self.ctx
+            .read_f32(self.k.buffer(id))
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect()
+    }
+}
+
+fn random(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut r = SplitMix64(seed);
+    (0..n).map(|_| lo + (hi - lo) * r.next_f64()).collect()
+}
+
+/// Asserts |gpu − cpu| ≤ tol · max|cpu| everywhere; names the worst voxel.
+fn assert_close(what: &str, cpu: &[f64], gpu: &[f64], tol: f64) {
+    let scale = cpu.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (d, at) = cpu
+        .iter()
+        .zip(gpu)
+        .enumerate()
+        .map(|(i, (a, b))| ((a - b).abs(), i))
+        .fold((0.0, 0), |m, v| if v.0 > m.0 { v } else { m });
+    println!(
+        "{what}: worst |gpu − cpu| {d:.3e} = {:.2e} of {scale:.3e} at voxel {at}",
+        d / scale
+    );
+    assert!(
+        d <= tol * scale,
+        "{what}: voxel {at}: cpu {} gpu {} (scale {scale:e})",
+        cpu[at],
+        gpu[at]
+    );
+}
+
+/// `fv_divergence` against `cahn_hilliard::finite_volume_divergence` (× dt), on Sn/HC's ψ d
+/// (a 1e5 contrast and pores); sums of 4 face fluxes: 1e-6.
+#[test]
+fn fv_divergence_matches_cpu() {
+    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
+    let p = &b.problem;
+    let n = p.grid.len();
+    let c = random(n, 1, 0.05, 0.95);
+    let mu = random(n, 2, -3.0, 3.0);
+    let flux = p.chemistry.flux.clone().unwrap();
+    let mut cpu = vec![0.0; n];
+    finite_volume_divergence(
+        &p.grid,
+        &c,
+        &mu,
+        p.chemistry.mobility,
+        Some(&flux),
+        &mut cpu,
+    );
+    cpu.iter_mut().for_each(|v| *v *= 0.5);
+    let (c, mu, flux, out) = (
+        b.k.upload("c", &c),
+        b.k.upload("mu", &mu),
+        b.k.upload("flux", &flux),
+        b.k.zeros("out", n),
+    );
+    b.run(
+        "fv_divergence",
+        Op {
+            flag: 1,
+            ..Op::default()
+        },
+        &[c, mu, flux, out],
+        n,
+    );
+    assert_close("fv_divergence", &cpu, &b.read(out), 1e-6);
+}
+
+/// `chemical_potential` (Σ_m ψ_m g_m'/ψ − κ∇²c) against `Chemistry::mu_chemical` on Sn/HC's
+/// two hosts (1e-6: logarithms of c in [0.01, 0.99]), and `insertion_curvature` against
+/// `Chemistry::curvature` (× ψ r): 1/(y(1 − y)) carries the input's f32 rounding (6e-8) over
+/// 1 − c ≥ 0.01, so 1e-5.
+#[test]
+fn chemistry_matches_cpu() {
+    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
+    let p = b.problem.clone();
+    let chem = &p.chemistry;
+    let n = p.grid.len();
+    let c = random(n, 3, 0.01, 0.99);
+    let lap = random(n, 4, -1.0, 1.0);
+    let psi = chem.psi.clone().unwrap();
+    let ones = vec![1.0; n];
+    let psim: Vec<f64> = chem
+        .components
+        .iter()
+        .flat_map(|m| m.psi.clone().unwrap_or_else(|| ones.clone()))
+        .collect();
+    let rate = p.drive.as_ref().unwrap().rate.clone();
+    let solid: Vec<bool> = (0..n).map(|i| chem.is_solid(i)).collect();
+    let mu_cpu: Vec<f64> = (0..n)
+        .map(|i| {
+            if solid[i] {
+                chem.mu_chemical(i, c[i]) - chem.kappa * lap[i]
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let curv_cpu: Vec<f64> = (0..n)
+        .map(|i| {
+            if solid[i] && rate[i] > 0.0 {
+                psi[i] * rate[i] * chem.curvature(i, c[i])
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let ids = [
+        b.k.upload("c", &c),
+        b.k.upload("lap", &lap),
+        b.k.zeros("mu", n),
+        b.k.upload("psi", &psi),
+        b.k.upload("psi_m", &psim),
+    ];
+    b.run("chemical_potential", Op::default(), &ids, n);
+    let mu_gpu: Vec<f64> = b
+        .read(ids[2])
+        .iter()
+        .zip(&solid)
+        .map(|(v, &s)| if s { *v } else { 0.0 })
+        .collect();
+    assert_close("chemical_potential", &mu_cpu, &mu_gpu, 1e-6);
+    let (rate_id, out) = (b.k.upload("rate", &rate), b.k.zeros("curvature", n));
+    b.run(
+        "insertion_curvature",
+        Op::default(),
+        &[ids[0], ids[3], rate_id, ids[4], out],
+        n,
+    );
+    assert_close("insertion_curvature", &curv_cpu, &b.read(out), 1e-5);
+}
+
+/// `update_material` (Voigt-mixed λ, μ and the eigenstrain from c) against
+/// `Elasticity::update_material` on Si/MoSe2/C (five materials, MoSe2 anisotropic): 1e-6.
+#[test]
+fn update_material_matches_cpu() {
+    let mut b = bench("configs/si_mose2_carbon.toml", &["grid.n=[32, 32]"]);
+    let p = b.problem.clone();
+    let n = p.grid.len();
+    let mech = p.mechanics.clone().unwrap();
+    let mut el = Elasticity::new(&p, &mech);
+    let c = random(n, 5, 0.0, 1.0);
+    el.update_material(&c);
+    let micro = p.microstructure.as_ref().unwrap();
+    let phi: Vec<f64> = micro.phi.iter().flatten().copied().collect();
+    let axis: Vec<f64> = (0..3)
+        .flat_map(|d| micro.axis.iter().map(move |a| a[d]))
+        .collect();
+    let ids = [
+        b.k.upload("c", &c),
+        b.k.upload("phi", &phi),
+        b.k.upload("axis", &axis),
+        b.k.zeros("local", 4 * n),
+        b.k.zeros("eigen", 6 * n),
+        b.k.zeros("deigen", 6 * n),
+    ];
+    assert!(mech.anisotropic, "the case exercises the c-axis");
+    b.run("update_material", Op::default(), &ids, n);
+    let (local, eigen) = (b.read(ids[3]), b.read(ids[4]));
+    let lambda: Vec<f64> = el.local.iter().map(|l| l.lambda).collect();
+    let mu: Vec<f64> = el.local.iter().map(|l| l.mu).collect();
+    assert_close("update_material lambda", &lambda, &local[..n], 1e-6);
+    assert_close("update_material mu", &mu, &local[n..2 * n], 1e-6);
+    for k in 0..6 {
+        let cpu: Vec<f64> = el.local.iter().map(|l| l.eigen[k]).collect();
+        if cpu.iter().any(|v| *v != 0.0) {
+            assert_close(
+                &format!("update_material eigen[{k}]"),
+                &cpu,
+                &eigen[k * n..(k + 1) * n],
+                1e-6,
+            );
+        }
+    }
+}
+
+/// `project` (the compatible part of six complex spectra at every mode) against
+/// `compatible_part` in 3-D, where every component varies and all means are free: 1e-6.
+#[test]
+fn project_matches_cpu() {
+    let mut b = bench(
+        "configs/verification/eshelby_3d.toml",
+        &[
+            "grid.n=[8, 8, 8]",
+            "grid.length_nm=[8.0, 8.0, 8.0]",
+            "mechanics.boundary=\"free\"",
+        ],
+    );
+    let p = b.problem.clone();
+    let n = p.grid.len();
+    let t: Vec<Vec<f64>> = (0..6)
+        .map(|k| random(2 * n, 10 + k as u64, -1.0, 1.0))
+        .collect();
+    let slots: Vec<BufId> = t.iter().map(|v| b.k.upload("spectrum", v)).collect();
+    let mut all = vec![b.k.dummy(), b.k.dummy()];
+    all.extend_from_slice(&slots);
+    b.run("project", Op::default(), &all, n);
+    let gpu: Vec<Vec<f64>> = slots.iter().map(|&s| b.read(s)).collect();
+    let g = &p.grid;
+    let mut cpu: Vec<Vec<f64>> = vec![vec![0.0; 2 * n]; 6];
+    for i in 0..n {
+        let (x, y, z) = (i % g.n[0], (i / g.n[0]) % g.n[1], i / (g.n[0] * g.n[1]));
+        let tau: [Complex64; 6] =
+            std::array::from_fn(|k| Complex64::new(t[k][2 * i], t[k][2 * i + 1]));
+        let out = if i == 0 {
+            tau
+        } else {
+            compatible_part(
+                tau,
+                [
+                    g.derivative_wavenumber(0, x),
+                    g.derivative_wavenumber(1, y),
+                    g.derivative_wavenumber(2, z),
+                ],
+            )
+        };
+        for k in 0..6 {
+            cpu[k][2 * i] = out[k].re;
+            cpu[k][2 * i + 1] = out[k].im;
+        }
+    }
+    for k in 0..6 {
+        assert_close(&format!("project component {k}"), &cpu[k], &gpu[k], 1e-6);
+    }
+}
