@@ -9,7 +9,10 @@
 //! alone, so the fields are compared in the max norm relative to each field's largest value:
 //! `‖gpu − cpu‖∞ ≤ tol ‖cpu‖∞`, tol = 1e-3 for c and strain-like fields, and μ, whose
 //! logarithm amplifies the difference of c near c = 0, ten times that (measured: 1e-7 to 7e-5
-//! on every field but Si/MoSe2/C's c).
+//! on every field but Si/MoSe2/C's c). Strain is compared on the solid: in pores and
+//! electrolyte, 1e-3 of the softest solid's stiffness, a residual of 1e-6 leaves it free to a
+//! few per cent (Si/MoSe2/C's closed pores: 1.5e-2 of the largest strain), while the stress
+//! there, and so von Mises everywhere, stays tied.
 //!
 //! The stabilising operator `dt A m_g (κk⁴ + Sk²)` of a fast mobility group reaches 1e4–1e5 ψ̄
 //! at the grid's highest modes in Sn/HC and P2/O3, but 5e6 on Si/MoSe2/C's MoSe2 group (its D
@@ -83,8 +86,17 @@ fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
         fields.push((FieldName::VonMises, 1e-3));
     }
     for (field, tol) in fields {
-        let a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
-        let b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        let mut a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        let mut b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        if matches!(field, FieldName::Strain(_)) {
+            // Strain in pores and electrolyte (1e-3 of the softest solid's stiffness) is fixed
+            // only to the solve's residual over that stiffness; it is compared on the solid.
+            for i in 0..a.len() {
+                if !problem.chemistry.is_solid(i) {
+                    (a[i], b[i]) = (0.0, 0.0);
+                }
+            }
+        }
         let (d, at, scale) = worst(&a, &b);
         println!(
             "{name} {field:?}: max |gpu − cpu| {d:.3e} = {:.2e} of the largest |cpu| ({scale:.3e}), at voxel {at}",
