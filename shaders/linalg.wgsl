@@ -130,7 +130,7 @@ fn sum_partial(
 // of (Σ, max, min, Σ₂) into scal[dst..dst + 4] (flag 1).
 @compute @workgroup_size(256)
 fn finish(@builtin(local_invocation_id) lid: vec3<u32>) {
-    var v = EMPTY;
+    var v = select(EMPTY, vec4<f32>(0.0), op.b == 1u);
     for (var g = lid.x; g < op.parts; g += WORKGROUP) {
         v = combine(v, partial[g]);
     }

@@ -34,9 +34,11 @@ struct Params {
     gain: f32,
     solid_sites: f32,
     voxel_volume: f32,
+    // The von Mises stress above which solid counts as overstressed (model units).
+    overstress: f32,
+    // The electrolyte's material index, or 2³²−1 when there is none.
+    electrolyte: u32,
     pad0: f32,
-    pad1: f32,
-    pad2: f32,
 };
 
 struct Op {
@@ -126,8 +128,11 @@ fn is_finite(v: f32) -> bool {
 
 var<workgroup> red: array<vec4<f32>, 256>;
 
-// (sum, max, min, second sum) of two partial reductions.
+// (sum, max, min, second sum) of two partial reductions; with op.b = 1 all four lanes are sums.
 fn combine(a: vec4<f32>, b: vec4<f32>) -> vec4<f32> {
+    if (op.b == 1u) {
+        return a + b;
+    }
     return vec4<f32>(a.x + b.x, max(a.y, b.y), min(a.z, b.z), a.w + b.w);
 }
 

@@ -577,19 +577,3 @@ pub fn elastic_potential(el: &Elasticity, i: usize, psi: f64) -> f64 {
     }
     (-s_a + 0.5 * e_soft) / psi
 }
-
-impl CpuBackend {
-    /// Takes over a state computed elsewhere (the GPU's c and strain, for observables and
-    /// stress fields on the host): the strain is taken as the solution for this c.
-    pub fn adopt_state(&mut self, c: Vec<f64>, strain: Option<[Vec<f64>; 6]>) {
-        self.c = c;
-        match (self.elastic.as_mut(), strain) {
-            (Some(el), Some(s)) => {
-                el.strain = s;
-                el.update_material(&self.c);
-                self.elastic_fresh = true;
-            }
-            _ => self.elastic_fresh = false,
-        }
-    }
-}

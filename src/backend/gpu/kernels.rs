@@ -19,7 +19,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 31] = [
+const ENTRIES: [&str; 34] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -51,16 +51,19 @@ const ENTRIES: [&str; 31] = [
     "hooke_to_spectra",
     "project",
     "spectra_to_tensor",
+    "observe_partial",
+    "add_square_real",
+    "derived_field",
 ];
 
 /// Entry points that reduce into partials (a `finish` must follow).
-const REDUCING: [&str; 3] = ["dot_partial", "sum_partial", "commit"];
+const REDUCING: [&str; 4] = ["dot_partial", "sum_partial", "commit", "observe_partial"];
 
 /// Op uniforms per submission (256-byte aligned each).
 const RING: usize = 8192;
 const OP_STRIDE: u64 = 256;
 /// Device scalars (system.wgsl's slots).
-pub const SCALARS: usize = 64;
+pub const SCALARS: usize = 256;
 
 pub struct Kernels {
     device: wgpu::Device,
@@ -355,6 +358,7 @@ impl Kernels {
                 dst,
                 flag,
                 parts,
+                b: op.b,
                 ..Op::default()
             },
             &[],

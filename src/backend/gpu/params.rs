@@ -72,9 +72,9 @@ pub struct SystemParams {
     pub gain: f32,
     pub solid_sites: f32,
     pub voxel_volume: f32,
+    pub overstress: f32,
+    pub electrolyte: u32,
     pub pad0: f32,
-    pub pad1: f32,
-    pub pad2: f32,
 }
 
 /// What one dispatch of the multi-material families works on; twin of `struct Op`. Each

@@ -27,6 +27,7 @@ pub const SYSTEM: &str = concat!(
     include_str!("../../../shaders/chemistry.wgsl"),
     include_str!("../../../shaders/implicit.wgsl"),
     include_str!("../../../shaders/elasticity.wgsl"),
+    include_str!("../../../shaders/observe.wgsl"),
 );
 
 /// Every assembled family, by name (for validation).

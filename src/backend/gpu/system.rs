@@ -4,16 +4,15 @@
 //! equilibrium by Galerkin conjugate gradients. It follows `CpuBackend::step_inner` kernel for
 //! kernel; per step only a few scalars come back (one read per batch of CG iterations).
 //!
-//! The observables and the derived stress fields are computed on the host from c and the
-//! strain (read back at output times only) by a CPU backend that adopts that state: the
-//! device reductions of every time-series column are not written yet.
+//! The time-series reductions run on the device too (observe.wgsl): an output row brings back a
+//! few dozen floats; full fields come back only through `fields`.
 
 use super::context::GpuContext;
 use super::fft::GpuFft;
 use super::kernels::{BufId, Kernels};
 use super::params::{Op, SystemParams};
-use crate::backend::cpu::CpuBackend;
-use crate::backend::{Backend, Observables, StepReport};
+use crate::backend::cpu::elasticity::volume_change;
+use crate::backend::{MaterialObservables, Observables, StepReport};
 use crate::config::{DriveMode, SolverKind};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
@@ -38,6 +37,22 @@ const MU_E: u32 = 19;
 const IONS: usize = 20;
 const SHIFT: u32 = 21;
 const COMMIT: u32 = 24;
+/// The observables' lanes: 32 fixed, then 12 per material, then 4 per component.
+const OBS: u32 = 32;
+const OBS_MATERIALS: u32 = OBS + 32;
+
+// Programs of observe.wgsl's `observe_partial`.
+const OBS_C: u32 = 0;
+const OBS_ENERGY: u32 = 1;
+const OBS_GRADIENT: u32 = 2;
+const OBS_PARSEVAL: u32 = 3;
+const OBS_ELASTIC: u32 = 4;
+const OBS_STRESS: u32 = 5;
+const OBS_STRAIN: u32 = 6;
+const OBS_MATERIAL: u32 = 7;
+const OBS_MATERIAL_STRAIN: u32 = 8;
+const OBS_COMPOSITION: u32 = 9;
+const OBS_NON_FINITE: u32 = 10;
 
 // Scalar programs (linalg.wgsl).
 const RATIO: u32 = 0;
@@ -143,9 +158,11 @@ pub struct SystemStep {
     hat2: BufId,
     elastic: Option<Elastic>,
     drive: Option<DriveFields>,
-    /// The host's view for observables and stress fields, built on first use.
+    /// φ_m stacked, for the per-material reductions (`None` for the double well).
+    phi: Option<BufId>,
+    materials: usize,
+    /// The problem, for the materials' names and constants the reductions assemble.
     problem: Problem,
-    shadow: Option<CpuBackend>,
 }
 
 fn op() -> Op {
@@ -293,9 +310,11 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         gain: gain as f32,
         solid_sites: solid_sites as f32,
         voxel_volume: dv as f32,
+        overstress: mech.map_or(f32::INFINITY, |m| m.overstress as f32),
+        electrolyte: mech
+            .and_then(|m| m.electrolyte)
+            .map_or(u32::MAX, |e| e as u32),
         pad0: 0.0,
-        pad1: 0.0,
-        pad2: 0.0,
     };
     Ok((params, table))
 }
@@ -315,6 +334,18 @@ impl SystemStep {
         let fft = GpuFft::new(&ctx, grid.n)?;
         let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
         let (params, table) = layout(problem)?;
+        let materials = problem.microstructure.as_ref().map_or(0, |m| m.phi.len());
+        let lanes = OBS_MATERIALS as usize + 12 * materials + 4 * chem.components.len();
+        if lanes > super::kernels::SCALARS {
+            return Err(Error::Gpu {
+                what: "observables".into(),
+                message: format!(
+                    "{materials} materials need {lanes} device scalars; the GPU backend holds {}",
+                    super::kernels::SCALARS
+                ),
+                fix: "use fewer materials (at most 14) or --backend cpu".into(),
+            });
+        }
         let dim = grid.dim();
         let mut k = Kernels::new(&ctx, &params, &table, 6 * n)?;
         // ψ in f32 on the same side of the floor as in f64: a voxel the host counts as solid
@@ -412,10 +443,13 @@ impl SystemStep {
         );
         let hat = k.zeros("hat", 2 * n);
         let hat2 = k.zeros("hat2", 2 * n);
+        let phi = problem.microstructure.as_ref().map(|micro| {
+            let rows: Vec<&[f64]> = micro.phi.iter().map(|v| v.as_slice()).collect();
+            k.upload("phi", &stacked(&rows))
+        });
         let elastic = mech.map(|m| {
             let micro = problem.microstructure.as_ref().expect("materials");
-            let phi_rows: Vec<&[f64]> = micro.phi.iter().map(|v| v.as_slice()).collect();
-            let phi = k.upload("phi", &stacked(&phi_rows));
+            let phi = phi.expect("materials");
             let axis = if m.anisotropic {
                 let a: Vec<f64> = (0..3)
                     .flat_map(|d| micro.axis.iter().map(move |v| v[d]))
@@ -500,8 +534,9 @@ impl SystemStep {
             hat2,
             elastic,
             drive,
+            phi,
+            materials,
             problem: problem.clone(),
-            shadow: None,
         })
     }
 
@@ -971,26 +1006,6 @@ impl SystemStep {
         Ok(iterations)
     }
 
-    /// The host's CPU backend, holding the device's c and strain.
-    fn adopt(&mut self) -> Result<&mut CpuBackend> {
-        self.ensure_elastic()?;
-        let c: Vec<f64> = self.read(self.c)?;
-        let strain = match &self.elastic {
-            Some(el) => {
-                let s = self.read(el.strain)?;
-                Some(std::array::from_fn(|k| {
-                    s[k * self.n..(k + 1) * self.n].to_vec()
-                }))
-            }
-            None => None,
-        };
-        let shadow = self
-            .shadow
-            .get_or_insert_with(|| CpuBackend::new(&self.problem));
-        shadow.adopt_state(c, strain);
-        Ok(shadow)
-    }
-
     fn read(&self, id: BufId) -> Result<Vec<f64>> {
         Ok(self
             .ctx
@@ -1195,8 +1210,208 @@ impl SystemStep {
         })
     }
 
+    /// The time-series reductions on the device (observe.wgsl); a few dozen floats come back.
     pub fn observe(&mut self) -> Result<Observables> {
-        self.adopt()?.observe()
+        self.ensure_elastic()?;
+        let (k, n) = (&self.k, self.n);
+        let dv = self.params.voxel_volume as f64;
+        let program = |index: u32, a: u32, sums: bool| Op {
+            index,
+            a,
+            b: sums as u32,
+            ..op()
+        };
+        let mut enc = k.encoder();
+        // As the CPU: c is extended into the pores before its gradient is taken.
+        self.extend(&mut enc, self.c);
+        let (c, psi) = (self.c, self.psi);
+        k.reduce(
+            &mut enc,
+            "observe_partial",
+            program(OBS_C, 0, false),
+            &[c, psi],
+            n,
+            (OBS, 1),
+        );
+        k.reduce(
+            &mut enc,
+            "observe_partial",
+            program(OBS_ENERGY, 0, true),
+            &[c, psi, self.psim],
+            n,
+            (OBS + 4, 1),
+        );
+        k.run(&mut enc, "weighted_to_complex", op(), &[c, self.hat], n);
+        self.fft(&mut enc, self.hat, false);
+        let d = self.k.dummy();
+        if self.pores.is_some() {
+            k.run(&mut enc, "fill", op(), &[self.lap], n);
+            for axis in 0..self.dim {
+                self.copy(&mut enc, self.hat, self.hat2, 2 * n);
+                let g = Op {
+                    flag: 3,
+                    index: axis as u32,
+                    ..op()
+                };
+                k.run(&mut enc, "scale_modes", g, &[self.hat2], n);
+                self.fft(&mut enc, self.hat2, true);
+                k.run(&mut enc, "add_square_real", op(), &[self.lap, self.hat2], n);
+            }
+            let slots = [c, psi, d, d, d, d, d, self.lap];
+            k.reduce(
+                &mut enc,
+                "observe_partial",
+                program(OBS_GRADIENT, 0, true),
+                &slots,
+                n,
+                (OBS + 8, 1),
+            );
+        } else {
+            let slots = [c, psi, d, d, d, d, d, self.hat];
+            k.reduce(
+                &mut enc,
+                "observe_partial",
+                program(OBS_PARSEVAL, 0, true),
+                &slots,
+                n,
+                (OBS + 8, 1),
+            );
+        }
+        if let (Some(el), Some(phi)) = (&self.elastic, self.phi) {
+            let slots = [c, psi, phi, el.strain, el.local, el.eigen, el.axis];
+            let mut run = |index: u32, a: u32, sums: bool, flag: u32, dst: u32| {
+                let o = Op {
+                    flag,
+                    ..program(index, a, sums)
+                };
+                k.reduce(&mut enc, "observe_partial", o, &slots, n, (dst, 1));
+            };
+            run(OBS_ELASTIC, 0, true, 0, OBS + 12);
+            run(OBS_STRESS, 0, true, 0, OBS + 16);
+            run(OBS_STRESS, 4, true, 0, OBS + 20);
+            run(OBS_STRAIN, 0, true, 0, OBS + 24);
+            run(OBS_STRAIN, 4, true, 0, OBS + 28);
+            for m in 0..self.materials as u32 {
+                let base = OBS_MATERIALS + 12 * m;
+                run(OBS_MATERIAL, m, false, 0, base);
+                run(OBS_MATERIAL_STRAIN, m, true, 0, base + 4);
+                run(OBS_MATERIAL_STRAIN, m, true, 1, base + 8);
+            }
+        }
+        let components = OBS_MATERIALS + 12 * self.materials as u32;
+        for j in 0..self.problem.chemistry.components.len() as u32 {
+            let o = program(OBS_COMPOSITION, j, true);
+            k.reduce(
+                &mut enc,
+                "observe_partial",
+                o,
+                &[c, psi, self.psim],
+                n,
+                (components + 4 * j, 1),
+            );
+        }
+        k.submit(enc);
+        let s: Vec<f64> = self.scalars()?.into_iter().map(f64::from).collect();
+        let at = |slot: u32| s[slot as usize];
+        if at(OBS + 6) > 0.0 || !at(OBS).is_finite() {
+            let mut enc = k.encoder();
+            k.reduce(
+                &mut enc,
+                "observe_partial",
+                program(OBS_NON_FINITE, 0, true),
+                &[c, psi],
+                n,
+                (OBS, 1),
+            );
+            k.submit(enc);
+            let bad = self.scalars()?[OBS as usize] as u64;
+            return Ok(crate::backend::cpu::reduce::non_finite(
+                bad.max(1),
+                self.materials,
+            ));
+        }
+        let chem = &self.problem.chemistry;
+        let energy_gradient = if self.pores.is_some() {
+            0.5 * chem.kappa * at(OBS + 8) * dv
+        } else {
+            0.5 * chem.kappa * at(OBS + 8) / n as f64 * dv
+        };
+        let mut obs = Observables {
+            mean_c: at(OBS) / at(OBS + 3),
+            c_min: at(OBS + 2),
+            c_max: at(OBS + 1),
+            total_c: at(OBS + 4) * dv,
+            energy_chemical: at(OBS + 5) * dv,
+            energy_gradient,
+            energy_elastic: 0.0,
+            mean_strain: [0.0; 6],
+            mean_stress: [0.0; 6],
+            materials: Vec::new(),
+            overstressed_fraction: 0.0,
+            non_finite: 0,
+        };
+        let micro = self.problem.microstructure.as_ref();
+        if self.elastic.is_some() {
+            obs.energy_elastic = at(OBS + 12) * dv;
+            let solid = at(OBS + 14);
+            obs.overstressed_fraction = if solid > 0.0 {
+                at(OBS + 13) / solid
+            } else {
+                0.0
+            };
+            obs.mean_stress = std::array::from_fn(|k| at(OBS + 16 + k as u32) / n as f64);
+            obs.mean_strain = std::array::from_fn(|k| at(OBS + 24 + k as u32) / n as f64);
+            obs.materials = (0..self.materials as u32)
+                .map(|m| {
+                    let b = OBS_MATERIALS + 12 * m;
+                    let vol = at(b);
+                    let sums = [
+                        at(b + 3),
+                        at(b + 4),
+                        at(b + 5),
+                        at(b + 6),
+                        at(b + 7),
+                        at(b + 8),
+                    ];
+                    // Lanes left at their ±3.4e38 start saw no voxel with φ > ½.
+                    let (vm, hyd) = (at(b + 1), -at(b + 2));
+                    let seen = |v: f64| vol > 0.0 && v.abs() < 1e38;
+                    MaterialObservables {
+                        volume: vol * dv,
+                        swelling: if vol > 0.0 {
+                            volume_change(sums.map(|v| v / vol))
+                        } else {
+                            f64::NAN
+                        },
+                        max_von_mises: if seen(vm) { vm } else { f64::NAN },
+                        max_hydrostatic: if seen(hyd) { hyd } else { f64::NAN },
+                        mean_c: f64::NAN,
+                    }
+                })
+                .collect();
+        } else if let Some(micro) = micro {
+            // As the CPU without mechanics: the materials' volumes in voxels.
+            obs.materials = micro
+                .phi
+                .iter()
+                .map(|f| MaterialObservables {
+                    volume: f.iter().sum(),
+                    mean_c: f64::NAN,
+                    ..Default::default()
+                })
+                .collect();
+        }
+        for (j, comp) in chem.components.iter().enumerate() {
+            let Some(mi) = comp.material else { continue };
+            let (sum, w) = (
+                at(components + 4 * j as u32),
+                at(components + 4 * j as u32 + 1),
+            );
+            if mi < obs.materials.len() && w > 0.0 {
+                obs.materials[mi].mean_c = sum / w;
+            }
+        }
+        Ok(obs)
     }
 
     pub fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
@@ -1222,8 +1437,26 @@ impl SystemStep {
                     }
                 }
                 other => {
-                    let mut f = self.adopt()?.fields(&[other])?;
-                    f.0.remove(0).1
+                    self.ensure_elastic()?;
+                    match (&self.elastic, self.phi) {
+                        (Some(el), Some(phi)) => {
+                            let index = match other {
+                                FieldName::Stress(k) => k as u32,
+                                FieldName::VonMises => 6,
+                                _ => 7,
+                            };
+                            let d = self.k.dummy();
+                            let slots = [
+                                self.c, self.psi, phi, el.strain, el.local, el.eigen, d, self.tmp,
+                            ];
+                            let mut enc = self.k.encoder();
+                            let o = Op { index, ..op() };
+                            self.k.run(&mut enc, "derived_field", o, &slots, self.n);
+                            self.k.submit(enc);
+                            self.read(self.tmp)?
+                        }
+                        _ => vec![0.0; self.n],
+                    }
                 }
             };
             out.0.push((name, values));
