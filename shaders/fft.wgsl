@@ -1,10 +1,11 @@
 // fft.wgsl: one pass of a power-of-two complex FFT along one axis of a 3-D grid (x fastest).
 // One workgroup transforms one line (a pencil along `axis`) entirely in workgroup memory by
-// the Stockham autosort radix-2 algorithm: one global read and one global write per element
-// and pass. Lines are numbered so that axis 0 takes (y, z), axis 1 (x, z), axis 2 (x, y).
+// the Stockham autosort algorithm in radix-4 stages (and one radix-2 stage for odd log₂ n),
+// with twiddles from a table computed once on the host: one global read and one global write
+// per element and pass. Lines are numbered so that axis 0 takes (y, z), axis 1 (x, z), axis 2 (x, y).
 // Twin of FftParams in src/backend/gpu/fft.rs.
 //
-// Bindings: 0 the data (complex, read-write), 1 the pass's parameters.
+// Bindings: 0 the data (complex, read-write), 1 the pass's parameters, 2 the twiddle table.
 
 struct FftParams {
     nx: u32,
@@ -17,12 +18,21 @@ struct FftParams {
     groups_x: u32,
     sign: f32,
     scale: f32,
-    pad0: u32,
+    // Length of the twiddle table (the longest axis).
+    table_len: u32,
     pad1: u32,
 };
 
 @group(0) @binding(0) var<storage, read_write> data: array<vec2<f32>>;
 @group(0) @binding(1) var<uniform> p: FftParams;
+// exp(−2πi m / table_len), m < table_len, computed once in f64 on the host.
+@group(0) @binding(2) var<storage, read> table: array<vec2<f32>>;
+
+// exp(sign · 2πi m / table_len): the table's value, conjugated for the inverse.
+fn twiddle(m: u32) -> vec2<f32> {
+    let w = table[m];
+    return vec2<f32>(w.x, -p.sign * w.y);
+}
 
 const FFT_WORKGROUP: u32 = 256u;
 // Two halves of 1024 complex values: lines up to 1024 long, ping-ponged between the halves.
@@ -44,7 +54,6 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         base = line;
     }
     let n = p.len;
-    let half = n / 2u;
     for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
         buf[i] = data[base + i * p.stride];
     }
@@ -52,15 +61,44 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     var src = 0u;
     var dst = FFT_MAX_LEN;
     var ns = 1u;
+    // Radix-4 stages while four more fit, then one radix-2 stage if log₂ n is odd.
     loop {
-        if (ns >= n) {
+        if (4u * ns > n) {
             break;
         }
+        let quarter = n / 4u;
+        for (var j = lid.x; j < quarter; j += FFT_WORKGROUP) {
+            let k = j % ns;
+            // Twiddle exp(±2πi r k / (4 ns)) = table[r k (n / 4ns)] scaled to the table's length.
+            let step = k * (p.table_len / (4u * ns));
+            let v0 = buf[src + j];
+            let v1 = cmul(buf[src + j + quarter], twiddle(step));
+            let v2 = cmul(buf[src + j + 2u * quarter], twiddle(2u * step));
+            let v3 = cmul(buf[src + j + 3u * quarter], twiddle(3u * step));
+            let a0 = v0 + v2;
+            let a1 = v0 - v2;
+            let b0 = v1 + v3;
+            // (v1 − v3) times the sign's i.
+            let d = v1 - v3;
+            let b1 = vec2<f32>(-p.sign * d.y, p.sign * d.x);
+            let idx = (j / ns) * ns * 4u + k;
+            buf[dst + idx] = a0 + b0;
+            buf[dst + idx + ns] = a1 + b1;
+            buf[dst + idx + 2u * ns] = a0 - b0;
+            buf[dst + idx + 3u * ns] = a1 - b1;
+        }
+        workgroupBarrier();
+        let t = src;
+        src = dst;
+        dst = t;
+        ns = ns * 4u;
+    }
+    if (ns < n) {
+        let half = n / 2u;
         for (var j = lid.x; j < half; j += FFT_WORKGROUP) {
             let k = j % ns;
             let v0 = buf[src + j];
-            let angle = p.sign * TAU * f32(k) / f32(2u * ns);
-            let v1 = cmul(buf[src + j + half], vec2<f32>(cos(angle), sin(angle)));
+            let v1 = cmul(buf[src + j + half], twiddle(k * (p.table_len / (2u * ns))));
             let idx = (j / ns) * ns * 2u + k;
             buf[dst + idx] = v0 + v1;
             buf[dst + idx + ns] = v0 - v1;
@@ -69,7 +107,6 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         let t = src;
         src = dst;
         dst = t;
-        ns = ns * 2u;
     }
     for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
         data[base + i * p.stride] = buf[src + i] * p.scale;

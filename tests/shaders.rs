@@ -47,7 +47,7 @@ fn fft_params_layout_matches_rust() {
         ("groups_x", offset_of!(FftParams, groups_x)),
         ("sign", offset_of!(FftParams, sign)),
         ("scale", offset_of!(FftParams, scale)),
-        ("pad0", offset_of!(FftParams, pad0)),
+        ("table_len", offset_of!(FftParams, table_len)),
         ("pad1", offset_of!(FftParams, pad1)),
     ];
     assert_eq!(members.len(), rust.len());

@@ -22,7 +22,8 @@ pub struct FftParams {
     pub groups_x: u32,
     pub sign: f32,
     pub scale: f32,
-    pub pad0: u32,
+    /// Length of the twiddle table (the longest axis).
+    pub table_len: u32,
     pub pad1: u32,
 }
 
@@ -35,6 +36,8 @@ const MAX_GROUPS: usize = 65_535;
 pub struct GpuFft {
     pub n: [usize; 3],
     pipeline: wgpu::ComputePipeline,
+    /// exp(−2πi m / L) for m < L, L the longest axis: computed once in f64.
+    table: wgpu::Buffer,
     /// Uniforms per axis, forward and inverse.
     params: Vec<(usize, bool, wgpu::Buffer, [u32; 2])>,
 }
@@ -69,6 +72,20 @@ impl GpuFft {
                 })
         })?;
         let total = n[0] * n[1] * n[2];
+        let table_len = n.iter().copied().max().unwrap_or(1).max(2);
+        let twiddles: Vec<f32> = (0..table_len)
+            .flat_map(|m| {
+                let a = -std::f64::consts::TAU * m as f64 / table_len as f64;
+                [a.cos() as f32, a.sin() as f32]
+            })
+            .collect();
+        let table = ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("fft twiddles"),
+                contents: bytemuck::cast_slice(&twiddles),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
         let mut params = Vec::new();
         for inverse in [false, true] {
             let axes: Vec<usize> = (0..3).filter(|&a| n[a] > 1).collect();
@@ -92,7 +109,7 @@ impl GpuFft {
                     } else {
                         1.0
                     },
-                    pad0: 0,
+                    table_len: table_len as u32,
                     pad1: 0,
                 };
                 let buffer = ctx
@@ -108,6 +125,7 @@ impl GpuFft {
         Ok(GpuFft {
             n,
             pipeline,
+            table,
             params,
         })
     }
@@ -135,6 +153,10 @@ impl GpuFft {
                     wgpu::BindGroupEntry {
                         binding: 1,
                         resource: params.as_entire_binding(),
+                    },
+                    wgpu::BindGroupEntry {
+                        binding: 2,
+                        resource: self.table.as_entire_binding(),
                     },
                 ],
             });
