@@ -195,3 +195,28 @@ impl CpuBackend {
         }
     }
 }
+
+impl CpuBackend {
+    /// `(M + dt L + dt R) x` at the current c: the operator the increment solve inverts, for the
+    /// GPU mirror test (implicit.wgsl). Where ψ is uniform there is no such operator: empty.
+    pub fn increment_operator(&mut self, x: &[f64], dt: f64) -> Vec<f64> {
+        if self.chem.psi.is_none() {
+            return Vec::new();
+        }
+        self.implicit_increment(&vec![0.0; x.len()], &mut vec![0.0; x.len()], dt)
+            .expect("a zero right-hand side needs no iteration");
+        if let Some(d) = self.drive.clone() {
+            self.prepare_reaction(&d);
+        }
+        let mut out = vec![0.0; x.len()];
+        self.operator(x, &mut out, dt);
+        out
+    }
+
+    /// The preconditioner `(ψ̄_g + dt L_g)⁻¹` applied to r, for the same test.
+    pub fn increment_preconditioner(&mut self, r: &[f64], dt: f64) -> Vec<f64> {
+        let mut z = vec![0.0; r.len()];
+        self.precondition(r, &mut z, dt);
+        z
+    }
+}

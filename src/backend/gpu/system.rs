@@ -1006,6 +1006,35 @@ impl SystemStep {
         Ok(iterations)
     }
 
+    /// `(M + dt L + dt R) x` at the current c, for the mirror test of implicit.wgsl against
+    /// `CpuBackend::increment_operator`; with `precondition`, the preconditioner instead.
+    pub fn apply_increment_operator(
+        &mut self,
+        x: &[f64],
+        dt: f64,
+        precondition: bool,
+    ) -> Result<Vec<f64>> {
+        self.params.dt = dt as f32;
+        self.k.write_params(&self.params);
+        let data: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        self.ctx
+            .queue
+            .write_buffer(self.k.buffer(self.p), 0, bytemuck::cast_slice(&data));
+        let mut enc = self.k.encoder();
+        if precondition {
+            self.precondition(&mut enc, self.p, self.q);
+        } else {
+            if let Some(d) = &self.drive {
+                let slots = [self.c, self.psi, d.rate, self.psim, d.reaction];
+                self.k
+                    .run(&mut enc, "insertion_curvature", op(), &slots, self.n);
+            }
+            self.operator(&mut enc, self.p, self.q);
+        }
+        self.k.submit(enc);
+        self.read(self.q)
+    }
+
     fn read(&self, id: BufId) -> Result<Vec<f64>> {
         Ok(self
             .ctx
