@@ -20,7 +20,18 @@ struct FftParams {
     scale: f32,
     // Length of the twiddle table (the longest axis).
     table_len: u32,
-    pad1: u32,
+    // Lines longer than FFT_MAX_LEN are split n = n1 n2 (four-step): each line of this pass is
+    // sub-line `line % sub_lines` of a full line, starting sub_stride · stride further and
+    // stepping elem_stride · stride; with post_twiddle its output k1 of sub-line j2 is multiplied
+    // by exp(±2πi j2 k1 / full_len).
+    sub_lines: u32,
+    sub_stride: u32,
+    elem_stride: u32,
+    post_twiddle: u32,
+    full_len: u32,
+    pad2: u32,
+    pad3: u32,
+    pad4: u32,
 };
 
 @group(0) @binding(0) var<storage, read_write> data: array<vec2<f32>>;
@@ -45,17 +56,12 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     if (line >= p.lines) {
         return;
     }
-    var base: u32;
-    if (p.axis == 0u) {
-        base = line * p.nx;
-    } else if (p.axis == 1u) {
-        base = (line / p.nx) * p.nx * p.ny + line % p.nx;
-    } else {
-        base = line;
-    }
+    let sub = line % p.sub_lines;
+    let base = full_line_base(line / p.sub_lines) + sub * p.sub_stride * p.stride;
+    let es = p.elem_stride * p.stride;
     let n = p.len;
     for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
-        buf[i] = data[base + i * p.stride];
+        buf[i] = data[base + i * es];
     }
     workgroupBarrier();
     var src = 0u;
@@ -109,6 +115,38 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         dst = t;
     }
     for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
-        data[base + i * p.stride] = buf[src + i] * p.scale;
+        var v = buf[src + i] * p.scale;
+        if (p.post_twiddle == 1u) {
+            v = cmul(v, twiddle(((sub * i) % p.full_len) * (p.table_len / p.full_len)));
+        }
+        data[base + i * es] = v;
     }
+}
+
+// The first element of full line `o` along the pass's axis (lines numbered as above).
+fn full_line_base(o: u32) -> u32 {
+    if (p.axis == 0u) {
+        return o * p.nx;
+    } else if (p.axis == 1u) {
+        return (o / p.nx) * p.nx * p.ny + o % p.nx;
+    }
+    return o;
+}
+
+@group(0) @binding(3) var<storage, read_write> scratch: array<vec2<f32>>;
+
+// The four-step's last step: along the axis, position k1 n2 + k2 holds X[k1 + n1 k2]
+// (n1 = len, n2 = full_len / len); scratch receives the spectrum in order.
+@compute @workgroup_size(256)
+fn fft_permute(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let t = gid.x + gid.y * groups.x * FFT_WORKGROUP;
+    if (t >= p.nx * p.ny * p.nz) {
+        return;
+    }
+    let q = (t / p.stride) % p.full_len;
+    let other = t - q * p.stride;
+    let n2 = p.full_len / p.len;
+    let k1 = q / n2;
+    let k2 = q % n2;
+    scratch[other + (k1 + p.len * k2) * p.stride] = data[t];
 }

@@ -147,7 +147,9 @@ pub fn time_fft_pair(ctx: &GpuContext, case: Case) -> Result<f64> {
     let buffer = ctx.device.create_buffer(&wgpu::BufferDescriptor {
         label: Some("fft bench"),
         size: (count * 8) as u64,
-        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
     let sync = ctx.device.create_buffer(&wgpu::BufferDescriptor {

@@ -48,7 +48,14 @@ fn fft_params_layout_matches_rust() {
         ("sign", offset_of!(FftParams, sign)),
         ("scale", offset_of!(FftParams, scale)),
         ("table_len", offset_of!(FftParams, table_len)),
-        ("pad1", offset_of!(FftParams, pad1)),
+        ("sub_lines", offset_of!(FftParams, sub_lines)),
+        ("sub_stride", offset_of!(FftParams, sub_stride)),
+        ("elem_stride", offset_of!(FftParams, elem_stride)),
+        ("post_twiddle", offset_of!(FftParams, post_twiddle)),
+        ("full_len", offset_of!(FftParams, full_len)),
+        ("pad2", offset_of!(FftParams, pad2)),
+        ("pad3", offset_of!(FftParams, pad3)),
+        ("pad4", offset_of!(FftParams, pad4)),
     ];
     assert_eq!(members.len(), rust.len());
     for (m, (name, off)) in members.iter().zip(rust) {
