@@ -14,8 +14,13 @@ use swellfield::materials::lame;
 use swellfield::problem::Problem;
 
 /// Path of a file in the repository.
+/// `SWELLFIELD_REPO` overrides the build's checkout, for test binaries carried to another
+/// machine (scripts/device-check).
 pub fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+    std::env::var_os("SWELLFIELD_REPO")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf())
+        .join(path)
 }
 
 /// A shipped config with `--set` overrides, validated.
