@@ -150,3 +150,51 @@ fn fft_permute(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     let k2 = q % n2;
     scratch[other + (k1 + p.len * k2) * p.stride] = data[t];
 }
+
+// Real transforms (R2C/C2R) along x, the standard half-length packing: a real line of nx values
+// read as nx/2 complex values z_j = x_2j + i x_2j+1, transformed at half length by `fft_pass`,
+// then split into the nx/2 + 1 modes of the real line (and back). Here p.nx is the packed
+// length M = nx/2 and p.len = M + 1, the spectrum's x extent; p.sign −1 for R2C, +1 for C2R.
+
+// R2C: scratch (M+1, ny, nz) ← the modes X_k = Fe_k + e^{−2πik/nx} Fo_k from data (M, ny, nz),
+// Fe_k = (Z_k + conj Z_{M−k})/2, Fo_k = (Z_k − conj Z_{M−k})/(2i).
+@compute @workgroup_size(256)
+fn r2c_split(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let t = gid.x + gid.y * groups.x * FFT_WORKGROUP;
+    let m = p.nx;
+    let w = p.len;
+    if (t >= w * p.ny * p.nz) {
+        return;
+    }
+    let k = t % w;
+    let row = t / w;
+    let a = data[row * m + k % m];
+    let b = data[row * m + (m - k % m) % m];
+    let bc = vec2<f32>(b.x, -b.y);
+    let fe = 0.5 * (a + bc);
+    let d = 0.5 * (a - bc);
+    // (a − conj b)/(2i) = −i d.
+    let fo = vec2<f32>(d.y, -d.x);
+    scratch[t] = fe + cmul(twiddle(k * (p.table_len / (2u * m))), fo);
+}
+
+// C2R: scratch (M, ny, nz) ← Z_k = Fe_k + i Fo_k from the modes in data (M+1, ny, nz),
+// Fe_k = (X_k + conj X_{M−k})/2, Fo_k = e^{2πik/nx} (X_k − conj X_{M−k})/2; the inverse
+// half-length transform of scratch then holds the real line in pairs.
+@compute @workgroup_size(256)
+fn c2r_merge(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let t = gid.x + gid.y * groups.x * FFT_WORKGROUP;
+    let m = p.nx;
+    let w = p.len;
+    if (t >= m * p.ny * p.nz) {
+        return;
+    }
+    let k = t % m;
+    let row = t / m;
+    let a = data[row * w + k];
+    let b = data[row * w + m - k];
+    let bc = vec2<f32>(b.x, -b.y);
+    let fe = 0.5 * (a + bc);
+    let fo = cmul(twiddle(k * (p.table_len / (2u * m))), 0.5 * (a - bc));
+    scratch[t] = fe + vec2<f32>(-fo.y, fo.x);
+}

@@ -126,3 +126,73 @@ fn too_long_an_axis_is_refused() {
         .to_string();
     assert!(err.contains("2097152") && err.contains("1048576"), "{err}");
 }
+
+/// R2C and C2R of random real data in 2-D and 3-D against rustfft's complex transform of the
+/// same data (its non-negative x modes), and C2R(R2C(x)) against x: the same f32 bound.
+#[test]
+fn real_transforms_match_rustfft() {
+    use swellfield::backend::gpu::fft::GpuRfft;
+    let ctx = context();
+    for n in [[64, 32, 1], [16, 8, 4], [256, 4, 2], [2048, 4, 1]] {
+        let len = n[0] * n[1] * n[2];
+        let mut rng = SplitMix64(5);
+        let x: Vec<f64> = (0..len).map(|_| rng.next_f64() - 0.5).collect();
+        let xc: Vec<rustfft::num_complex::Complex64> = x
+            .iter()
+            .map(|&v| rustfft::num_complex::Complex64::new(v, 0.0))
+            .collect();
+        let want = reference(&xc, n, false);
+        let rfft = GpuRfft::new(&ctx, n).unwrap();
+        let usage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST;
+        let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+        let real = ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: None,
+                contents: bytemuck::cast_slice(&x32),
+                usage,
+            });
+        let spectrum = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size: (rfft.spectrum_len() * 8) as u64,
+            usage,
+            mapped_at_creation: false,
+        });
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        rfft.forward(&ctx, &mut enc, &real, &spectrum);
+        ctx.queue.submit([enc.finish()]);
+        let got = ctx.read_f32(&spectrum).unwrap();
+        let w = n[0] / 2 + 1;
+        let scale = want.iter().map(|v| v.norm()).fold(0.0, f64::max);
+        let mut worst: f64 = 0.0;
+        for row in 0..n[1] * n[2] {
+            for k in 0..w {
+                let g = (
+                    got[2 * (row * w + k)] as f64,
+                    got[2 * (row * w + k) + 1] as f64,
+                );
+                let r = want[row * n[0] + k];
+                worst = worst.max(((g.0 - r.re).powi(2) + (g.1 - r.im).powi(2)).sqrt());
+            }
+        }
+        let bound = 2e-7 * (len as f64).log2();
+        println!(
+            "{n:?} R2C: worst relative error {:.2e} (bound {bound:.1e})",
+            worst / scale
+        );
+        assert!(worst / scale < bound, "{n:?} R2C: {:e}", worst / scale);
+        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        rfft.inverse(&ctx, &mut enc, &spectrum, &real);
+        ctx.queue.submit([enc.finish()]);
+        let back = ctx.read_f32(&real).unwrap();
+        let worst = x
+            .iter()
+            .zip(&back)
+            .map(|(a, &b)| (a - b as f64).abs())
+            .fold(0.0, f64::max);
+        println!("{n:?} C2R(R2C): worst error {worst:.2e}");
+        assert!(worst < bound * 0.5, "{n:?} C2R: {worst:e}");
+    }
+}

@@ -55,7 +55,20 @@ pub struct GpuFft {
 }
 
 impl GpuFft {
+    /// The complex transform over every axis longer than 1, the inverse divided by the count.
     pub fn new(ctx: &GpuContext, n: [usize; 3]) -> Result<Self> {
+        let total = n[0] * n[1] * n[2];
+        Self::with_axes(ctx, n, &[0, 1, 2], 1.0 / total as f32)
+    }
+
+    /// The complex transform over `axes` (those longer than 1), the inverse multiplied by
+    /// `inverse_scale`.
+    pub fn with_axes(
+        ctx: &GpuContext,
+        n: [usize; 3],
+        axes: &[usize],
+        inverse_scale: f32,
+    ) -> Result<Self> {
         if let Some(&bad) = n.iter().find(|&&v| v > MAX_AXIS) {
             return Err(Error::Gpu {
                 what: "FFT".into(),
@@ -95,7 +108,13 @@ impl GpuFft {
                 })
         })?;
         let total = n[0] * n[1] * n[2];
-        let table_len = n.iter().copied().max().unwrap_or(1).max(2);
+        // The longest transformed axis: every transformed length (a power of two) divides it.
+        let table_len = axes
+            .iter()
+            .filter(|&&a| n[a] > 1)
+            .map(|&a| n[a])
+            .max()
+            .unwrap_or(2);
         let twiddles: Vec<f32> = (0..table_len)
             .flat_map(|m| {
                 let a = -std::f64::consts::TAU * m as f64 / table_len as f64;
@@ -123,7 +142,7 @@ impl GpuFft {
             [gx as u32, count.div_ceil(gx) as u32]
         };
         for inverse in [false, true] {
-            let axes: Vec<usize> = (0..3).filter(|&a| n[a] > 1).collect();
+            let axes: Vec<usize> = (0..3).filter(|&a| n[a] > 1 && axes.contains(&a)).collect();
             for (k, &axis) in axes.iter().enumerate() {
                 let len = n[axis];
                 let others = total / len;
@@ -138,11 +157,7 @@ impl GpuFft {
                     lines: others as u32,
                     groups_x: 0,
                     sign: if inverse { 1.0 } else { -1.0 },
-                    scale: if inverse && last {
-                        1.0 / total as f32
-                    } else {
-                        1.0
-                    },
+                    scale: if inverse && last { inverse_scale } else { 1.0 },
                     table_len: table_len as u32,
                     sub_lines: 1,
                     sub_stride: 0,
@@ -265,5 +280,189 @@ impl GpuFft {
                 enc.copy_buffer_to_buffer(s, 0, data, 0, s.size());
             }
         }
+    }
+}
+
+/// Real-to-complex and complex-to-real transforms of a real grid (x fastest, nx even): the
+/// spectrum holds the nx/2 + 1 non-negative x modes, (nx/2 + 1) × ny × nz complex values, x
+/// fastest. The real line is read as nx/2 complex values and transformed at half length, then
+/// split into its modes (`r2c_split` in fft.wgsl) before the y and z transforms; the inverse
+/// runs the same steps backwards. Half the work and memory traffic of the complex transform.
+pub struct GpuRfft {
+    pub n: [usize; 3],
+    x: GpuFft,
+    yz: GpuFft,
+    split: wgpu::ComputePipeline,
+    merge: wgpu::ComputePipeline,
+    table: wgpu::Buffer,
+    forward_params: wgpu::Buffer,
+    inverse_params: wgpu::Buffer,
+    groups: [[u32; 2]; 2],
+}
+
+impl GpuRfft {
+    pub fn new(ctx: &GpuContext, n: [usize; 3]) -> Result<Self> {
+        if n[0] < 2 || !n[0].is_power_of_two() {
+            return Err(Error::Gpu {
+                what: "real FFT".into(),
+                message: format!(
+                    "the x axis has {} voxels; the real transform needs an even power of two",
+                    n[0]
+                ),
+                fix: "use a power-of-two nx of at least 2".into(),
+            });
+        }
+        let m = n[0] / 2;
+        let x = GpuFft::with_axes(ctx, [m, n[1], n[2]], &[0], 1.0 / (m * n[1] * n[2]) as f32)?;
+        let yz = GpuFft::with_axes(ctx, [m + 1, n[1], n[2]], &[1, 2], 1.0)?;
+        let module = ctx.checked("FFT shader", || {
+            ctx.device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some("fft"),
+                    source: wgpu::ShaderSource::Wgsl(shaders::FFT.into()),
+                })
+        })?;
+        let pipeline = |entry: &str| {
+            ctx.checked("real FFT pipeline", || {
+                ctx.device
+                    .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                        label: Some(entry),
+                        layout: None,
+                        module: &module,
+                        entry_point: Some(entry),
+                        compilation_options: Default::default(),
+                        cache: None,
+                    })
+            })
+        };
+        let (split, merge) = (pipeline("r2c_split")?, pipeline("c2r_merge")?);
+        let table_len = n.iter().copied().max().unwrap_or(2);
+        let twiddles: Vec<f32> = (0..table_len)
+            .flat_map(|j| {
+                let a = -std::f64::consts::TAU * j as f64 / table_len as f64;
+                [a.cos() as f32, a.sin() as f32]
+            })
+            .collect();
+        let table = ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("real fft twiddles"),
+                contents: bytemuck::cast_slice(&twiddles),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+        let groups = |count: usize| {
+            let blocks = count.div_ceil(256).max(1);
+            let gx = blocks.min(MAX_GROUPS);
+            [gx as u32, blocks.div_ceil(gx) as u32]
+        };
+        let rows = n[1] * n[2];
+        let g = [groups((m + 1) * rows), groups(m * rows)];
+        let uniform = |sign: f32, gx: u32| {
+            let p = FftParams {
+                nx: m as u32,
+                ny: n[1] as u32,
+                nz: n[2] as u32,
+                axis: 0,
+                len: (m + 1) as u32,
+                stride: 1,
+                lines: 0,
+                groups_x: gx,
+                sign,
+                scale: 1.0,
+                table_len: table_len as u32,
+                sub_lines: 1,
+                sub_stride: 0,
+                elem_stride: 1,
+                post_twiddle: 0,
+                full_len: 0,
+                pad2: 0,
+                pad3: 0,
+                pad4: 0,
+            };
+            ctx.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("real fft params"),
+                    contents: bytemuck::bytes_of(&p),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                })
+        };
+        Ok(GpuRfft {
+            n,
+            x,
+            yz,
+            split,
+            merge,
+            table,
+            forward_params: uniform(-1.0, g[0][0]),
+            inverse_params: uniform(1.0, g[1][0]),
+            groups: g,
+        })
+    }
+
+    /// Complex values in the spectrum.
+    pub fn spectrum_len(&self) -> usize {
+        (self.n[0] / 2 + 1) * self.n[1] * self.n[2]
+    }
+
+    fn reorder(
+        &self,
+        ctx: &GpuContext,
+        enc: &mut wgpu::CommandEncoder,
+        from: &wgpu::Buffer,
+        to: &wgpu::Buffer,
+        inverse: bool,
+    ) {
+        let (pipeline, params, groups) = if inverse {
+            (&self.merge, &self.inverse_params, self.groups[1])
+        } else {
+            (&self.split, &self.forward_params, self.groups[0])
+        };
+        let layout = pipeline.get_bind_group_layout(0);
+        let buffers = [(0, from), (1, params), (2, &self.table), (3, to)];
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .map(|(b, buf)| wgpu::BindGroupEntry {
+                binding: *b,
+                resource: buf.as_entire_binding(),
+            })
+            .collect();
+        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("real fft"),
+            layout: &layout,
+            entries: &entries,
+        });
+        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("real fft"),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups(groups[0], groups[1], 1);
+    }
+
+    /// `spectrum` ← R2C(`real`) (unnormalised); `real` is left holding an intermediate.
+    pub fn forward(
+        &self,
+        ctx: &GpuContext,
+        enc: &mut wgpu::CommandEncoder,
+        real: &wgpu::Buffer,
+        spectrum: &wgpu::Buffer,
+    ) {
+        self.x.encode(ctx, enc, real, false);
+        self.reorder(ctx, enc, real, spectrum, false);
+        self.yz.encode(ctx, enc, spectrum, false);
+    }
+
+    /// `real` ← C2R(`spectrum`) divided by the voxel count; `spectrum` is overwritten.
+    pub fn inverse(
+        &self,
+        ctx: &GpuContext,
+        enc: &mut wgpu::CommandEncoder,
+        spectrum: &wgpu::Buffer,
+        real: &wgpu::Buffer,
+    ) {
+        self.yz.encode(ctx, enc, spectrum, true);
+        self.reorder(ctx, enc, spectrum, real, true);
+        self.x.encode(ctx, enc, real, true);
     }
 }
