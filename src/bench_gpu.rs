@@ -143,8 +143,7 @@ pub fn time_fft_pair(ctx: &GpuContext, case: Case) -> Result<f64> {
     };
     let rfft = GpuRfft::new(ctx, n)?;
     let count = n[0] * n[1] * n[2];
-    ctx.check_binding("real field", (count * 4) as u64)?;
-    ctx.check_binding("spectrum", (rfft.spectrum_len() * 8) as u64)?;
+    ctx.check_field("spectrum", rfft.spectrum_len(), 8)?;
     let usage =
         wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST;
     let buffer = |label: &str, size: usize| {

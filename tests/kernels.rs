@@ -305,3 +305,23 @@ fn increment_operator_matches_cpu() {
         assert_close(&format!("increment {what}"), &a, &b[..n], 1e-5);
     }
 }
+
+/// A grid the adapter cannot bind is refused before anything is allocated, with the limit and
+/// the largest grids that fit.
+#[test]
+fn an_unbindable_grid_names_the_limit_and_what_fits() {
+    let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
+    let err = ctx
+        .check_field("complex field", 1 << 36, 8)
+        .expect_err("2^36 voxels do not fit")
+        .to_string();
+    assert!(
+        err.contains("68719476736 voxels")
+            && err.contains("max_storage_buffer_binding_size")
+            && err.contains("²")
+            && err.contains("³")
+            && err.contains("--backend cpu"),
+        "{err}"
+    );
+    ctx.check_field("complex field", 64 * 64, 8).unwrap();
+}

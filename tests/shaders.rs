@@ -63,3 +63,78 @@ fn fft_params_layout_matches_rust() {
         assert_eq!(m.offset as usize, off, "{name}");
     }
 }
+
+/// Checks one uniform struct of an assembled module against its Rust twin: same size, same
+/// member names in order, same offsets.
+fn layout_matches(module_name: &str, src: &str, name: &str, size: usize, rust: &[(&str, usize)]) {
+    let m = module(module_name, src);
+    let (_, ty) = m
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{module_name}: struct {name}"));
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{name} is a struct")
+    };
+    assert_eq!(*span as usize, size, "{module_name}: size of {name}");
+    assert_eq!(
+        members.len(),
+        rust.len(),
+        "{module_name}: members of {name}"
+    );
+    for (m, (member, off)) in members.iter().zip(rust) {
+        assert_eq!(m.name.as_deref(), Some(*member), "{name}");
+        assert_eq!(m.offset as usize, *off, "{name}.{member}");
+    }
+}
+
+/// `Params` and `AxisParams` of the one-host step (cahn_hilliard.wgsl) against params.rs.
+#[test]
+fn cahn_hilliard_params_layout_matches_rust() {
+    use swellfield::backend::gpu::params::{AxisParams, Params};
+    macro_rules! offsets {
+        ($t:ty: $($f:ident),*) => { [$((stringify!($f), offset_of!($t, $f))),*] };
+    }
+    layout_matches(
+        "cahn_hilliard",
+        shaders::CAHN_HILLIARD,
+        "Params",
+        size_of::<Params>(),
+        &offsets!(Params: nx, ny, nz, count, hx, hy, hz, dt, kappa, stab, s, mobility_kind,
+            fe_kind, segments, partials, pad0, rho, well_a, well_b, pad1, seg),
+    );
+    layout_matches(
+        "cahn_hilliard",
+        shaders::CAHN_HILLIARD,
+        "AxisParams",
+        size_of::<AxisParams>(),
+        &offsets!(AxisParams: axis, first, pad0, pad1),
+    );
+}
+
+/// `Params` and `Op` of the multi-material families (system.wgsl) against `SystemParams` and
+/// `Op` in params.rs.
+#[test]
+fn system_params_layout_matches_rust() {
+    use swellfield::backend::gpu::params::{Op, SystemParams};
+    macro_rules! offsets {
+        ($t:ty: $($f:ident),*) => { [$((stringify!($f), offset_of!($t, $f))),*] };
+    }
+    layout_matches(
+        "system",
+        shaders::SYSTEM,
+        "Params",
+        size_of::<SystemParams>(),
+        &offsets!(SystemParams: nx, ny, nz, count, hx, hy, hz, dt, kappa, stab, s, psi_floor,
+            mobility_kind, components, groups, materials, anisotropic, dim, free_mask,
+            spectral_mask, current, mu_e, gain, solid_sites, voxel_volume, overstress,
+            electrolyte, pad0),
+    );
+    layout_matches(
+        "system",
+        shaders::SYSTEM,
+        "Op",
+        size_of::<Op>(),
+        &offsets!(Op: index, a, b, dst, frozen, n, parts, flag, f, g, pad0, pad1),
+    );
+}

@@ -51,22 +51,36 @@ impl GpuContext {
         self.info.device_type == wgpu::DeviceType::Cpu
     }
 
-    /// Refuses a storage binding larger than the adapter allows, naming the limit.
-    pub fn check_binding(&self, what: &str, bytes: u64) -> Result<()> {
+    /// Refuses a field of `voxels` × `bytes_per_voxel` that the adapter cannot bind, naming the
+    /// limit and the largest power-of-two grids that fit.
+    pub fn check_field(&self, what: &str, voxels: usize, bytes_per_voxel: usize) -> Result<()> {
         let max = self
             .limits
             .max_storage_buffer_binding_size
             .min(self.limits.max_buffer_size);
-        if bytes > max {
-            return Err(Error::Gpu {
-                what: what.into(),
-                message: format!(
-                    "needs a {bytes}-byte buffer; this adapter binds at most {max} bytes"
-                ),
-                fix: "use a smaller grid or --backend cpu".into(),
-            });
+        let bytes = (voxels * bytes_per_voxel) as u64;
+        if bytes <= max {
+            return Ok(());
         }
-        Ok(())
+        let fit = (max / bytes_per_voxel as u64).max(1);
+        let side = |dim: u32| {
+            let mut s = 1u64;
+            while (2 * s).pow(dim) <= fit {
+                s *= 2;
+            }
+            s
+        };
+        Err(Error::Gpu {
+            what: what.into(),
+            message: format!(
+                "{voxels} voxels need a {bytes}-byte buffer; this adapter binds at most {max} bytes \
+                 (max_storage_buffer_binding_size / max_buffer_size), which holds {fit} voxels: \
+                 {}² or {}³ at most",
+                side(2),
+                side(3)
+            ),
+            fix: "use a smaller grid or --backend cpu".into(),
+        })
     }
 
     /// Runs `f` inside a validation error scope and reports what wgpu objected to.

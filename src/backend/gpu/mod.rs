@@ -160,7 +160,7 @@ impl SpectralStep {
     fn new(ctx: GpuContext, problem: &Problem) -> Result<Self> {
         let grid = &problem.grid;
         let count = grid.len();
-        ctx.check_binding("complex field", (count * 8) as u64)?;
+        ctx.check_field("complex field", count, 8)?;
         let fft = GpuFft::new(&ctx, grid.n)?;
         let chem = &problem.chemistry;
         let mut seg = [[0.0f32; 4]; 4];

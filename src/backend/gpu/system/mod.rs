@@ -312,12 +312,14 @@ impl SystemStep {
         let n = grid.len();
         let chem = &problem.chemistry;
         let mech = problem.mechanics.as_ref();
-        ctx.check_binding("complex field", (n * 8) as u64)?;
-        ctx.check_binding("stacked tensor", (n * 24) as u64)?;
-        ctx.check_binding(
-            "per-material fields",
-            (n * 4 * chem.components.len().max(chem.groups.len())) as u64,
-        )?;
+        ctx.check_field("complex field", n, 8)?;
+        ctx.check_field("stacked strain tensor", n, 24)?;
+        let stacked = chem
+            .components
+            .len()
+            .max(chem.groups.len())
+            .max(problem.microstructure.as_ref().map_or(0, |m| m.phi.len()));
+        ctx.check_field("per-material fields", n, 4 * stacked)?;
         let fft = GpuFft::new(&ctx, grid.n)?;
         let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
         let (params, table) = layout(problem)?;
