@@ -83,3 +83,77 @@ fn lame_core_stress_on_the_gpu() {
         "gpu {on_gpu} cpu {on_cpu}"
     );
 }
+
+/// model.md §7 case 4 on the GPU: a closed periodic cell keeps its ions over 200 adaptive-size
+/// steps in 2-D and 3-D. The k = 0 mode is never updated, so only f32 round-off of the sum and
+/// of each step's transforms moves the total: 1e-5 of it (measured well below).
+#[test]
+fn total_ions_constant_on_the_gpu() {
+    for sets in [
+        vec![],
+        vec!["grid.n=[32, 32, 32]", "grid.length_nm=[64.0, 64.0, 64.0]"],
+    ] {
+        let problem = common::problem("configs/verification/conservation.toml", &sets);
+        let mut b = gpu(&problem);
+        let before = b.observe().unwrap().total_c;
+        let mut dt = problem.time.dt_initial;
+        for _ in 0..200 {
+            let r = b.step(dt).unwrap();
+            dt = (dt * 1.1).min(problem.time.dt_max);
+            assert_eq!(r.non_finite, 0);
+        }
+        let obs = b.observe().unwrap();
+        let drift = (obs.total_c - before).abs() / before;
+        println!(
+            "{:?}: total {before:.9e} -> {:.9e} (drift {drift:.2e})",
+            problem.grid.n, obs.total_c
+        );
+        assert!(
+            obs.c_max - obs.c_min > 0.05,
+            "the field must evolve: {obs:?}"
+        );
+        assert!(drift < 1e-5, "{:?}: drift {drift:e}", problem.grid.n);
+    }
+}
+
+/// A free particle swells by its eigenstrain on the GPU (tests/swelling.rs's closed forms and
+/// 4 % bound), in plane strain, generalised plane strain and 3-D.
+#[test]
+fn free_particle_swells_by_its_eigenstrain_on_the_gpu() {
+    const C: f64 = 0.5;
+    const NU: f64 = 0.33;
+    let beta = 5.2f64.cbrt() - 1.0;
+    for (name, sets, expected) in [
+        (
+            "plane strain",
+            vec![],
+            (1.0 + (1.0 + NU) * beta * C).powi(2) - 1.0,
+        ),
+        (
+            "generalised plane strain",
+            vec!["mechanics.out_of_plane=\"generalized\""],
+            (1.0 + beta * C).powi(3) - 1.0,
+        ),
+        (
+            "3-D",
+            vec!["grid.n=[32, 32, 32]", "grid.length_nm=[64.0, 64.0, 64.0]"],
+            (1.0 + beta * C).powi(3) - 1.0,
+        ),
+    ] {
+        let problem = common::problem("configs/verification/free_swelling.toml", &sets);
+        let on_gpu = gpu(&problem).observe().unwrap();
+        let on_cpu = common::cpu_backend(&problem).observe().unwrap();
+        let i = problem
+            .material_names()
+            .iter()
+            .position(|n| *n == "sn")
+            .unwrap();
+        let (g, c) = (on_gpu.materials[i].swelling, on_cpu.materials[i].swelling);
+        let err = (g / expected - 1.0).abs();
+        println!(
+            "{name}: gpu {g:.6}, cpu {c:.6}, closed form {expected:.6} (relative error {err:.4})"
+        );
+        assert!(err < 0.04, "{name}: {g} vs {expected}");
+        assert!((g - c).abs() < 1e-4 * c.abs(), "{name}: gpu {g} cpu {c}");
+    }
+}
