@@ -29,7 +29,10 @@ struct FftParams {
     elem_stride: u32,
     post_twiddle: u32,
     full_len: u32,
-    pad2: u32,
+    // Lines per workgroup: strided axes load `batch` neighbouring lines together, so that
+    // consecutive invocations read consecutive addresses (coalesced) instead of one line's
+    // stride-apart elements.
+    batch: u32,
     pad3: u32,
     pad4: u32,
 };
@@ -52,16 +55,21 @@ var<workgroup> buf: array<vec2<f32>, 2048>;
 
 @compute @workgroup_size(256)
 fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let line = wid.x + wid.y * p.groups_x;
-    if (line >= p.lines) {
+    let first = (wid.x + wid.y * p.groups_x) * p.batch;
+    if (first >= p.lines) {
         return;
     }
-    let sub = line % p.sub_lines;
-    let base = full_line_base(line / p.sub_lines) + sub * p.sub_stride * p.stride;
     let es = p.elem_stride * p.stride;
     let n = p.len;
-    for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
-        buf[i] = data[base + i * es];
+    let total = n * p.batch;
+    // Element i of line g at buf[g n + i]; invocation t moves element t / batch of line
+    // t % batch, so neighbouring invocations touch neighbouring lines.
+    for (var t = lid.x; t < total; t += FFT_WORKGROUP) {
+        let g = t % p.batch;
+        let i = t / p.batch;
+        if (first + g < p.lines) {
+            buf[g * n + i] = data[line_base(first + g) + i * es];
+        }
     }
     workgroupBarrier();
     var src = 0u;
@@ -73,21 +81,23 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
             break;
         }
         let quarter = n / 4u;
-        for (var j = lid.x; j < quarter; j += FFT_WORKGROUP) {
+        for (var jt = lid.x; jt < quarter * p.batch; jt += FFT_WORKGROUP) {
+            let off = (jt / quarter) * n;
+            let j = jt % quarter;
             let k = j % ns;
             // Twiddle exp(±2πi r k / (4 ns)) = table[r k (n / 4ns)] scaled to the table's length.
             let step = k * (p.table_len / (4u * ns));
-            let v0 = buf[src + j];
-            let v1 = cmul(buf[src + j + quarter], twiddle(step));
-            let v2 = cmul(buf[src + j + 2u * quarter], twiddle(2u * step));
-            let v3 = cmul(buf[src + j + 3u * quarter], twiddle(3u * step));
+            let v0 = buf[src + off + j];
+            let v1 = cmul(buf[src + off + j + quarter], twiddle(step));
+            let v2 = cmul(buf[src + off + j + 2u * quarter], twiddle(2u * step));
+            let v3 = cmul(buf[src + off + j + 3u * quarter], twiddle(3u * step));
             let a0 = v0 + v2;
             let a1 = v0 - v2;
             let b0 = v1 + v3;
             // (v1 − v3) times the sign's i.
             let d = v1 - v3;
             let b1 = vec2<f32>(-p.sign * d.y, p.sign * d.x);
-            let idx = (j / ns) * ns * 4u + k;
+            let idx = off + (j / ns) * ns * 4u + k;
             buf[dst + idx] = a0 + b0;
             buf[dst + idx + ns] = a1 + b1;
             buf[dst + idx + 2u * ns] = a0 - b0;
@@ -101,11 +111,13 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
     }
     if (ns < n) {
         let half = n / 2u;
-        for (var j = lid.x; j < half; j += FFT_WORKGROUP) {
+        for (var jt = lid.x; jt < half * p.batch; jt += FFT_WORKGROUP) {
+            let off = (jt / half) * n;
+            let j = jt % half;
             let k = j % ns;
-            let v0 = buf[src + j];
-            let v1 = cmul(buf[src + j + half], twiddle(k * (p.table_len / (2u * ns))));
-            let idx = (j / ns) * ns * 2u + k;
+            let v0 = buf[src + off + j];
+            let v1 = cmul(buf[src + off + j + half], twiddle(k * (p.table_len / (2u * ns))));
+            let idx = off + (j / ns) * ns * 2u + k;
             buf[dst + idx] = v0 + v1;
             buf[dst + idx + ns] = v0 - v1;
         }
@@ -114,13 +126,24 @@ fn fft_pass(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id)
         src = dst;
         dst = t;
     }
-    for (var i = lid.x; i < n; i += FFT_WORKGROUP) {
-        var v = buf[src + i] * p.scale;
-        if (p.post_twiddle == 1u) {
-            v = cmul(v, twiddle(((sub * i) % p.full_len) * (p.table_len / p.full_len)));
+    for (var t = lid.x; t < total; t += FFT_WORKGROUP) {
+        let g = t % p.batch;
+        let i = t / p.batch;
+        let line = first + g;
+        if (line < p.lines) {
+            var v = buf[src + g * n + i] * p.scale;
+            if (p.post_twiddle == 1u) {
+                let sub = line % p.sub_lines;
+                v = cmul(v, twiddle(((sub * i) % p.full_len) * (p.table_len / p.full_len)));
+            }
+            data[line_base(line) + i * es] = v;
         }
-        data[base + i * es] = v;
     }
+}
+
+// The first element of line `line` of this pass: sub-line `line % sub_lines` of a full line.
+fn line_base(line: u32) -> u32 {
+    return full_line_base(line / p.sub_lines) + (line % p.sub_lines) * p.sub_stride * p.stride;
 }
 
 // The first element of full line `o` along the pass's axis (lines numbered as above).

@@ -53,7 +53,7 @@ fn fft_params_layout_matches_rust() {
         ("elem_stride", offset_of!(FftParams, elem_stride)),
         ("post_twiddle", offset_of!(FftParams, post_twiddle)),
         ("full_len", offset_of!(FftParams, full_len)),
-        ("pad2", offset_of!(FftParams, pad2)),
+        ("batch", offset_of!(FftParams, batch)),
         ("pad3", offset_of!(FftParams, pad3)),
         ("pad4", offset_of!(FftParams, pad4)),
     ];

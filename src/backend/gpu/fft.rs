@@ -29,7 +29,7 @@ pub struct FftParams {
     pub elem_stride: u32,
     pub post_twiddle: u32,
     pub full_len: u32,
-    pub pad2: u32,
+    pub batch: u32,
     pub pad3: u32,
     pub pad4: u32,
 }
@@ -164,13 +164,21 @@ impl GpuFft {
                     elem_stride: 1,
                     post_twiddle: 0,
                     full_len: len as u32,
-                    pad2: 0,
+                    batch: 1,
                     pad3: 0,
                     pad4: 0,
                 };
                 // Each FFT pass: its uniform with the workgroup count filled in.
                 let mut fft_pass = |mut p: FftParams| {
-                    let g = groups(p.lines as usize);
+                    // Lines of a strided pass share a workgroup in groups of up to 16, as many
+                    // as fit its 1024 values: their loads and stores coalesce.
+                    let strided = p.elem_stride * p.stride > 1;
+                    p.batch = if strided {
+                        (MAX_LEN / p.len as usize).clamp(1, 16) as u32
+                    } else {
+                        1
+                    };
+                    let g = groups((p.lines as usize).div_ceil(p.batch as usize));
                     p.groups_x = g[0];
                     params.push((inverse, false, uniform(&p), g));
                 };
@@ -375,7 +383,7 @@ impl GpuRfft {
                 elem_stride: 1,
                 post_twiddle: 0,
                 full_len: 0,
-                pad2: 0,
+                batch: 1,
                 pad3: 0,
                 pad4: 0,
             };
