@@ -251,6 +251,20 @@ pub struct Mechanics {
 }
 
 impl Mechanics {
+    /// Which strain components vary in space (go through the FFT): all in 3-D; in 2-D the
+    /// in-plane ones, and the antiplane shears only when some c-axis tilts out of the plane
+    /// (anisotropic expansion); the rest are uniform means.
+    pub fn spectral_components(&self, dim: usize, axis: &[[f64; 3]]) -> [bool; 6] {
+        if dim == 3 {
+            return [true; 6];
+        }
+        let antiplane = self.anisotropic
+            && axis
+                .iter()
+                .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
+        [true, true, false, antiplane, antiplane, true]
+    }
+
     /// Which mean strain components (Voigt xx yy zz yz xz xy) are free (solved for, with
     /// zero mean stress) rather than held at zero.
     pub fn free_means(&self, dim: usize) -> [bool; 6] {

@@ -68,17 +68,7 @@ impl Elasticity {
             .expect("mechanics needs materials");
         let dim = problem.grid.dim();
         let anisotropic_axes = mechanics.anisotropic;
-        let antiplane = dim == 2
-            && anisotropic_axes
-            && micro
-                .axis
-                .iter()
-                .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
-        let spectral = if dim == 3 {
-            [true; 6]
-        } else {
-            [true, true, false, antiplane, antiplane, true]
-        };
+        let spectral = mechanics.spectral_components(dim, &micro.axis);
         let sp = Spectrum::new(problem.grid.n);
         Elasticity {
             mechanics: mechanics.clone(),

@@ -115,19 +115,7 @@ impl GpuFft {
             .map(|&a| n[a])
             .max()
             .unwrap_or(2);
-        let twiddles: Vec<f32> = (0..table_len)
-            .flat_map(|m| {
-                let a = -std::f64::consts::TAU * m as f64 / table_len as f64;
-                [a.cos() as f32, a.sin() as f32]
-            })
-            .collect();
-        let table = ctx
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("fft twiddles"),
-                contents: bytemuck::cast_slice(&twiddles),
-                usage: wgpu::BufferUsages::STORAGE,
-            });
+        let table = twiddle_table(ctx, table_len);
         let mut params = Vec::new();
         let uniform = |p: &FftParams| {
             ctx.device
@@ -345,19 +333,7 @@ impl GpuRfft {
         };
         let (split, merge) = (pipeline("r2c_split")?, pipeline("c2r_merge")?);
         let table_len = n.iter().copied().max().unwrap_or(2);
-        let twiddles: Vec<f32> = (0..table_len)
-            .flat_map(|j| {
-                let a = -std::f64::consts::TAU * j as f64 / table_len as f64;
-                [a.cos() as f32, a.sin() as f32]
-            })
-            .collect();
-        let table = ctx
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("real fft twiddles"),
-                contents: bytemuck::cast_slice(&twiddles),
-                usage: wgpu::BufferUsages::STORAGE,
-            });
+        let table = twiddle_table(ctx, table_len);
         let groups = |count: usize| {
             let blocks = count.div_ceil(256).max(1);
             let gx = blocks.min(MAX_GROUPS);
@@ -473,4 +449,20 @@ impl GpuRfft {
         self.reorder(ctx, enc, spectrum, real, true);
         self.x.encode(ctx, enc, real, true);
     }
+}
+
+/// exp(−2πi m / len) for m < len, computed in f64 and stored in f32 (fft.wgsl's `table`).
+fn twiddle_table(ctx: &GpuContext, len: usize) -> wgpu::Buffer {
+    let twiddles: Vec<f32> = (0..len)
+        .flat_map(|m| {
+            let a = -std::f64::consts::TAU * m as f64 / len as f64;
+            [a.cos() as f32, a.sin() as f32]
+        })
+        .collect();
+    ctx.device
+        .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("fft twiddles"),
+            contents: bytemuck::cast_slice(&twiddles),
+            usage: wgpu::BufferUsages::STORAGE,
+        })
 }

@@ -227,18 +227,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         Some(m) => {
             let free = m.free_means(dim);
             let micro = problem.microstructure.as_ref().expect("materials");
-            let antiplane = dim == 2
-                && m.anisotropic
-                && micro
-                    .axis
-                    .iter()
-                    .any(|a| (a[2] * a[0]).abs() + (a[2] * a[1]).abs() > 1e-12);
-            let spectral = if dim == 3 {
-                [true; 6]
-            } else {
-                [true, true, false, antiplane, antiplane, true]
-            };
-            (free, spectral)
+            (free, m.spectral_components(dim, &micro.axis))
         }
         None => ([false; 6], [true; 6]),
     };
