@@ -237,41 +237,17 @@ impl GpuFft {
                 (true, Some(scratch)) => (&self.permute, Some(scratch)),
                 _ => (&self.pipeline, None),
             };
-            let layout = pipeline.get_bind_group_layout(0);
-            let mut entries = vec![
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: data.as_entire_binding(),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: params.as_entire_binding(),
-                },
-            ];
-            match scratch {
-                Some(s) => entries.push(wgpu::BindGroupEntry {
-                    binding: 3,
-                    resource: s.as_entire_binding(),
-                }),
-                None => entries.push(wgpu::BindGroupEntry {
-                    binding: 2,
-                    resource: self.table.as_entire_binding(),
-                }),
-            }
-            let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("fft"),
-                layout: &layout,
-                entries: &entries,
-            });
-            {
-                let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("fft"),
-                    timestamp_writes: None,
-                });
-                pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &bind, &[]);
-                pass.dispatch_workgroups(groups[0], groups[1], 1);
-            }
+            let third = match scratch {
+                Some(s) => (3, s),
+                None => (2, &self.table),
+            };
+            dispatch(
+                ctx,
+                enc,
+                pipeline,
+                &[(0, data), (1, params), third],
+                *groups,
+            );
             if let Some(s) = scratch {
                 enc.copy_buffer_to_buffer(s, 0, data, 0, s.size());
             }
@@ -401,27 +377,13 @@ impl GpuRfft {
         } else {
             (&self.split, &self.forward_params, self.groups[0])
         };
-        let layout = pipeline.get_bind_group_layout(0);
-        let buffers = [(0, from), (1, params), (2, &self.table), (3, to)];
-        let entries: Vec<wgpu::BindGroupEntry> = buffers
-            .iter()
-            .map(|(b, buf)| wgpu::BindGroupEntry {
-                binding: *b,
-                resource: buf.as_entire_binding(),
-            })
-            .collect();
-        let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("real fft"),
-            layout: &layout,
-            entries: &entries,
-        });
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("real fft"),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind, &[]);
-        pass.dispatch_workgroups(groups[0], groups[1], 1);
+        dispatch(
+            ctx,
+            enc,
+            pipeline,
+            &[(0, from), (1, params), (2, &self.table), (3, to)],
+            groups,
+        );
     }
 
     /// `spectrum` ← R2C(`real`) (unnormalised); `real` is left holding an intermediate.
@@ -465,4 +427,34 @@ fn twiddle_table(ctx: &GpuContext, len: usize) -> wgpu::Buffer {
             contents: bytemuck::cast_slice(&twiddles),
             usage: wgpu::BufferUsages::STORAGE,
         })
+}
+
+/// Records one dispatch of an fft.wgsl entry point over `groups` workgroups, binding each
+/// (binding, buffer) pair in its own pass.
+fn dispatch(
+    ctx: &GpuContext,
+    enc: &mut wgpu::CommandEncoder,
+    pipeline: &wgpu::ComputePipeline,
+    buffers: &[(u32, &wgpu::Buffer)],
+    groups: [u32; 2],
+) {
+    let entries: Vec<wgpu::BindGroupEntry> = buffers
+        .iter()
+        .map(|(binding, buffer)| wgpu::BindGroupEntry {
+            binding: *binding,
+            resource: buffer.as_entire_binding(),
+        })
+        .collect();
+    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("fft"),
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+        label: Some("fft"),
+        timestamp_writes: None,
+    });
+    pass.set_pipeline(pipeline);
+    pass.set_bind_group(0, &bind, &[]);
+    pass.dispatch_workgroups(groups[0], groups[1], 1);
 }

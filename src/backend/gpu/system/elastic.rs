@@ -29,13 +29,13 @@ impl SystemStep {
             for s in el.spectra {
                 self.fft(enc, s, false);
             }
-            let mut slots = vec![self.dummy_slot(), self.dummy_slot()];
+            let mut slots = vec![self.k.dummy(), self.k.dummy()];
             slots.extend_from_slice(&el.spectra);
             k.run(enc, "project", op(), &slots, n);
             for s in el.spectra {
                 self.fft(enc, s, true);
             }
-            let mut slots = vec![to, self.dummy_slot()];
+            let mut slots = vec![to, self.k.dummy()];
             slots.extend_from_slice(&el.spectra);
             k.run(enc, "spectra_to_tensor", op(), &slots, n);
         };
@@ -139,9 +139,5 @@ impl SystemStep {
         el.fresh = true;
         el.last = (iterations, residual);
         Ok(el.last)
-    }
-
-    fn dummy_slot(&self) -> BufId {
-        self.k.dummy()
     }
 }

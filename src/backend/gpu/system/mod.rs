@@ -148,8 +148,11 @@ pub struct SystemStep {
     /// φ_m stacked, for the per-material reductions (`None` for the double well).
     phi: Option<BufId>,
     materials: usize,
-    /// The problem, for the materials' names and constants the reductions assemble.
-    problem: Problem,
+    /// What the reductions assemble observables with: κ, each component's material, and each
+    /// material's volume in voxels (reported without mechanics, as on the CPU).
+    kappa: f64,
+    component_materials: Vec<Option<usize>>,
+    phi_volumes: Vec<f64>,
 }
 
 fn op() -> Op {
@@ -189,24 +192,9 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         table.extend_from_slice(&row);
     }
     // Each group's harmonic-mean mass, as the CPU preconditioner weighs it.
-    let mass: Vec<f64> = psi_host
-        .iter()
-        .map(|&p| {
-            if p >= chem.psi_floor {
-                p
-            } else {
-                chem.psi_floor
-            }
-        })
-        .collect();
-    for g in &chem.groups {
-        let (s, c) = mass
-            .iter()
-            .enumerate()
-            .map(|(i, m)| (m, g.weight.as_ref().map_or(1.0, |w| w[i])))
-            .fold((0.0, 0.0), |a, (m, w)| (a.0 + w / m, a.1 + w));
+    for (g, mass) in chem.groups.iter().zip(chem.group_masses(n)) {
         table.push(g.mobility as f32);
-        table.push(if s > 0.0 { (c / s) as f32 } else { 1.0 });
+        table.push(mass as f32);
     }
     if let Some(m) = mech {
         for mat in &m.materials {
@@ -514,7 +502,13 @@ impl SystemStep {
             drive,
             phi,
             materials,
-            problem: problem.clone(),
+            kappa: chem.kappa,
+            component_materials: chem.components.iter().map(|c| c.material).collect(),
+            phi_volumes: problem
+                .microstructure
+                .as_ref()
+                .map(|m| m.phi.iter().map(|f| f.iter().sum()).collect())
+                .unwrap_or_default(),
         })
     }
 
@@ -533,6 +527,19 @@ impl SystemStep {
     /// dst ← src over `len` elements.
     fn copy(&self, enc: &mut wgpu::CommandEncoder, src: BufId, dst: BufId, len: usize) {
         self.k.run(enc, "copy", op(), &[src, dst], len);
+    }
+
+    /// hat2 ← F⁻¹(i k_axis hat): one component of the gradient of the field whose spectrum
+    /// `hat` holds.
+    fn gradient_of_hat(&self, enc: &mut wgpu::CommandEncoder, axis: usize) {
+        self.copy(enc, self.hat, self.hat2, 2 * self.n);
+        let o = Op {
+            flag: 3,
+            index: axis as u32,
+            ..op()
+        };
+        self.k.run(enc, "scale_modes", o, &[self.hat2], self.n);
+        self.fft(enc, self.hat2, true);
     }
 
     /// In place: field ← field[nearest solid] (nothing without pores).
@@ -559,14 +566,7 @@ impl SystemStep {
         let flux_flag = self.flux.is_some() as u32;
         let flux = self.flux.unwrap_or(self.k.dummy());
         for axis in 0..self.dim {
-            self.copy(enc, self.hat, self.hat2, 2 * n);
-            let gradient = Op {
-                flag: 3,
-                index: axis as u32,
-                ..op()
-            };
-            k.run(enc, "scale_modes", gradient, &[self.hat2], n);
-            self.fft(enc, self.hat2, true);
+            self.gradient_of_hat(enc, axis);
             let m = Op {
                 flag: flux_flag,
                 ..op()
@@ -600,14 +600,7 @@ impl SystemStep {
         k.run(enc, "add_weighted_real", op(), &[self.lap, self.hat2], n);
         if let Some(glp) = self.glp {
             for axis in 0..self.dim {
-                self.copy(enc, self.hat, self.hat2, 2 * n);
-                let o = Op {
-                    flag: 3,
-                    index: axis as u32,
-                    ..op()
-                };
-                k.run(enc, "scale_modes", o, &[self.hat2], n);
-                self.fft(enc, self.hat2, true);
+                self.gradient_of_hat(enc, axis);
                 let o = Op {
                     index: axis as u32,
                     ..op()

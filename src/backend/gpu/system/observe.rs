@@ -61,14 +61,7 @@ impl SystemStep {
         if self.pores.is_some() {
             k.run(&mut enc, "fill", op(), &[self.lap], n);
             for axis in 0..self.dim {
-                self.copy(&mut enc, self.hat, self.hat2, 2 * n);
-                let g = Op {
-                    flag: 3,
-                    index: axis as u32,
-                    ..op()
-                };
-                k.run(&mut enc, "scale_modes", g, &[self.hat2], n);
-                self.fft(&mut enc, self.hat2, true);
+                self.gradient_of_hat(&mut enc, axis);
                 k.run(&mut enc, "add_square_real", op(), &[self.lap, self.hat2], n);
             }
             let slots = [c, psi, d, d, d, d, d, self.lap];
@@ -113,7 +106,7 @@ impl SystemStep {
             }
         }
         let components = OBS_MATERIALS + 12 * self.materials as u32;
-        for j in 0..self.problem.chemistry.components.len() as u32 {
+        for j in 0..self.component_materials.len() as u32 {
             let o = program(OBS_COMPOSITION, j, true);
             k.reduce(
                 &mut enc,
@@ -144,11 +137,10 @@ impl SystemStep {
                 self.materials,
             ));
         }
-        let chem = &self.problem.chemistry;
         let energy_gradient = if self.pores.is_some() {
-            0.5 * chem.kappa * at(OBS + 8) * dv
+            0.5 * self.kappa * at(OBS + 8) * dv
         } else {
-            0.5 * chem.kappa * at(OBS + 8) / n as f64 * dv
+            0.5 * self.kappa * at(OBS + 8) / n as f64 * dv
         };
         let mut obs = Observables {
             mean_c: at(OBS) / at(OBS + 3),
@@ -164,7 +156,6 @@ impl SystemStep {
             overstressed_fraction: 0.0,
             non_finite: 0,
         };
-        let micro = self.problem.microstructure.as_ref();
         if self.elastic.is_some() {
             obs.energy_elastic = at(OBS + 12) * dv;
             let solid = at(OBS + 14);
@@ -203,20 +194,20 @@ impl SystemStep {
                     }
                 })
                 .collect();
-        } else if let Some(micro) = micro {
+        } else {
             // As the CPU without mechanics: the materials' volumes in voxels.
-            obs.materials = micro
-                .phi
+            obs.materials = self
+                .phi_volumes
                 .iter()
-                .map(|f| MaterialObservables {
-                    volume: f.iter().sum(),
+                .map(|&volume| MaterialObservables {
+                    volume,
                     mean_c: f64::NAN,
                     ..Default::default()
                 })
                 .collect();
         }
-        for (j, comp) in chem.components.iter().enumerate() {
-            let Some(mi) = comp.material else { continue };
+        for (j, material) in self.component_materials.iter().enumerate() {
+            let Some(mi) = *material else { continue };
             let (sum, w) = (
                 at(components + 4 * j as u32),
                 at(components + 4 * j as u32 + 1),
