@@ -52,6 +52,14 @@ fn host_fe() -> FreeEnergy {
     return FreeEnergy(params.fe_kind, params.segments, params.rho, params.well_a, params.well_b, params.seg);
 }
 
+// m(c): 1 (constant mobility) or the host's site-blocking factor (Chemistry::mobility_at).
+fn host_mobility(c: f32) -> f32 {
+    if (params.mobility_kind == 0u) {
+        return 1.0;
+    }
+    return fe_blocking(host_fe(), c);
+}
+
 // c_hat ← c (imaginary part 0), before a forward transform.
 @compute @workgroup_size(256)
 fn load_c(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
@@ -102,7 +110,7 @@ fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (i >= params.count) {
         return;
     }
-    scratch[i] = vec2<f32>(mobility(c[i]) * scratch[i].x, 0.0);
+    scratch[i] = vec2<f32>(host_mobility(c[i]) * scratch[i].x, 0.0);
 }
 
 // div (+)= i k_axis scratch.

@@ -27,6 +27,22 @@ fn mixture_mu(i: u32, c: f32) -> f32 {
     return s / max(s3[i], params.psi_floor);
 }
 
+// Σ_m (ψ_m/ψ) b_m(c), the site-blocking mobility factor (s4 = ψ_m stacked, s5 = ψ; 1 for a
+// constant mobility): Chemistry::mobility_at.
+fn mixture_mobility(i: u32, c: f32) -> f32 {
+    if (params.mobility_kind == 0u) {
+        return 1.0;
+    }
+    var s = 0.0;
+    for (var m = 0u; m < params.components; m = m + 1u) {
+        let w = s4[m * params.count + i];
+        if (w > 0.0) {
+            s = s + w * fe_blocking(component_fe(m), c);
+        }
+    }
+    return s / max(s5[i], params.psi_floor);
+}
+
 // s2 ← Σ_m (ψ_m/ψ) g_m'(c) − κ s1 on solid voxels (s0 = c, s1 = the smoothed-boundary
 // Laplacian, s3 = ψ, s4 = ψ_m stacked); other voxels are left for the extension.
 @compute @workgroup_size(256)
@@ -86,11 +102,11 @@ fn face(i: u32, j: u32) -> f32 {
     if (a + b > 0.0) {
         h = 2.0 * a * b / (a + b);
     }
-    return h * 0.5 * (mobility(s0[i]) + mobility(s0[j])) * (s1[j] - s1[i]);
+    return h * 0.5 * (mixture_mobility(i, s0[i]) + mixture_mobility(j, s0[j])) * (s1[j] - s1[i]);
 }
 
 // s3 ← dt ∇·(ψ d m(c) ∇μ) by finite volumes (harmonic face mean of ψ d, arithmetic of m):
-// s0 = c, s1 = μ, s2 = ψ d (flag 1; else uniform 1).
+// s0 = c, s1 = μ, s2 = ψ d (flag 1; else uniform 1), s4 = ψ_m stacked, s5 = ψ (for m).
 @compute @workgroup_size(256)
 fn fv_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -212,7 +228,8 @@ fn commit(
 // (cahn_hilliard.rs `mobility_flux`, `accumulate_divergence`, `filter_increment`); these are
 // their twins for the multi-material step.
 
-// s1 ← (ψ d m(c) Re(s1), 0): one flux component in real space (s0 = c, s2 = ψ d with flag 1).
+// s1 ← (ψ d m(c) Re(s1), 0): one flux component in real space (s0 = c, s2 = ψ d with flag 1,
+// s4 = ψ_m stacked, s5 = ψ).
 @compute @workgroup_size(256)
 fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -223,7 +240,7 @@ fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (op.flag == 1u) {
         f = s2[i];
     }
-    s1[2u * i] = f * mobility(s0[i]) * s1[2u * i];
+    s1[2u * i] = f * mixture_mobility(i, s0[i]) * s1[2u * i];
     s1[2u * i + 1u] = 0.0;
 }
 

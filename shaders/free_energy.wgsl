@@ -3,9 +3,9 @@
 // segments in kT. The families pass the component's `FreeEnergy` (from their uniform or their
 // material table), so one copy serves the one-host step and the multi-material step.
 
-// As src/free_energy.rs. f32 cannot hold 1 − 1e-9, so each side of the logarithm is floored
+// As src/free_energy.rs. f32 cannot hold 1 − 1e-30 (nor can f64), so each side of the logarithm is floored
 // on its own: y and 1 − y = (c_max − c)/w, both exact near their own zero.
-const LOG_FLOOR: f32 = 1e-9;
+const LOG_FLOOR: f32 = 1e-30;
 
 // (y, 1 − y) of c in segment s, each clamped to [floor, 1] (as y is clamped to
 // [floor, 1 − floor] in f64, also where c lies outside the segment).
@@ -77,10 +77,13 @@ fn fe_f(fe: FreeEnergy, c: f32) -> f32 {
     return below + w * (-s.z * y + entropy + s.w * y * (1.0 - y));
 }
 
-// m(c): 1 (constant) or c(1 − c), never negative.
-fn mobility(c: f32) -> f32 {
-    if (params.mobility_kind == 0u) {
+// The site-blocking mobility factor w y (1 − y) in the segment holding c (1 for the double
+// well), never negative: FreeEnergy::blocking.
+fn fe_blocking(fe: FreeEnergy, c: f32) -> f32 {
+    if (fe.kind == 0u) {
         return 1.0;
     }
-    return max(c * (1.0 - c), 0.0);
+    let s = fe.seg[fe_segment(fe, c)];
+    let y = (c - s.x) / (s.y - s.x);
+    return max((s.y - s.x) * y * (1.0 - y), 0.0);
 }

@@ -5,10 +5,12 @@
 //! interface energy (materials.md §5). The evaluation here is shared by both CPU kernels and
 //! diagnostics; the GPU will mirror `mu` and `f` in `free_energy.wgsl`.
 
-/// Site fractions closer than this to a segment's ends are clamped before taking logarithms:
-/// the semi-implicit step may overshoot 0 or 1 by round-off, and ln(1e-9) = -20.7 kT already
-/// pushes hard enough to bring it back.
-pub const LOG_FLOOR: f64 = 1e-9;
+/// y and 1 − y are floored here before taking logarithms (the step may overshoot a segment's
+/// end). ln(1e-30) = −69 kT (1.8 V at 300 K): μ must be able to fall below every other
+/// host's plateau as a host empties, or a galvanostatic drive keeps extracting from it at the
+/// clamped μ and drives c negative. The former 1e-9 (−20.7 kT, 0.53 V) was less than the
+/// 0.9 V between P2's two segments and O3's plateau, and the 0.8 V between Si and its shell.
+pub const LOG_FLOOR: f64 = 1e-30;
 
 /// One regular-solution plateau over `c_min..c_max`, energies in kT.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +45,16 @@ impl FreeEnergy {
         (j, (c - s.c_min) / (s.c_max - s.c_min))
     }
 
+    /// (y, 1 − y) of c in segment s, each floored at [`LOG_FLOOR`] on its own and computed
+    /// from its own end, so 1 − y is exact near a full segment (1 − 1e-30 is 1 in f64).
+    fn sides(s: &Segment, c: f64) -> (f64, f64) {
+        let w = s.c_max - s.c_min;
+        (
+            ((c - s.c_min) / w).clamp(LOG_FLOOR, 1.0),
+            ((s.c_max - c) / w).clamp(LOG_FLOOR, 1.0),
+        )
+    }
+
     /// f(c) per site.
     pub fn f(&self, c: f64) -> f64 {
         match self {
@@ -54,8 +66,8 @@ impl FreeEnergy {
                     .map(|s| -(s.c_max - s.c_min) * s.u0)
                     .sum();
                 let s = &segments[j];
-                let yc = y.clamp(LOG_FLOOR, 1.0 - LOG_FLOOR);
-                let entropy = yc * yc.ln() + (1.0 - yc) * (1.0 - yc).ln();
+                let (a, b) = Self::sides(s, c);
+                let entropy = a * a.ln() + b * b.ln();
                 below + (s.c_max - s.c_min) * (-s.u0 * y + entropy + s.omega * y * (1.0 - y))
             }
         }
@@ -70,8 +82,24 @@ impl FreeEnergy {
             FreeEnergy::RegularSolution { segments } => {
                 let (j, y) = Self::locate(segments, c);
                 let s = &segments[j];
-                let yc = y.clamp(LOG_FLOOR, 1.0 - LOG_FLOOR);
-                -s.u0 + (yc / (1.0 - yc)).ln() + s.omega * (1.0 - 2.0 * y)
+                let (a, b) = Self::sides(s, c);
+                -s.u0 + (a / b).ln() + s.omega * (1.0 - 2.0 * y)
+            }
+        }
+    }
+
+    /// The site-blocking mobility factor: `w y (1 − y)` in the segment holding c (`c (1 − c)`
+    /// for one segment), never negative. Each segment is a lattice of its own sites filled in
+    /// order (model.md §8), so an ion hops only within the partly filled one: its carriers and
+    /// vacancies are `w y` and `1 − y`. The product with f'' is `1 − 2 Ω y (1 − y)`, bounded,
+    /// where `c (1 − c) f''` grows without bound at a segment's ends. 1 for the double well.
+    pub fn blocking(&self, c: f64) -> f64 {
+        match self {
+            FreeEnergy::DoubleWell { .. } => 1.0,
+            FreeEnergy::RegularSolution { segments } => {
+                let (j, y) = Self::locate(segments, c);
+                let s = &segments[j];
+                ((s.c_max - s.c_min) * y * (1.0 - y)).max(0.0)
             }
         }
     }
@@ -83,11 +111,11 @@ impl FreeEnergy {
                 2.0 * rho * ((a + b - 2.0 * c).powi(2) - 2.0 * (c - a) * (b - c))
             }
             FreeEnergy::RegularSolution { segments } => {
-                let (j, y) = Self::locate(segments, c);
+                let (j, _) = Self::locate(segments, c);
                 let s = &segments[j];
                 let w = s.c_max - s.c_min;
-                let yc = y.clamp(LOG_FLOOR, 1.0 - LOG_FLOOR);
-                (1.0 / (yc * (1.0 - yc)) - 2.0 * s.omega) / w
+                let (a, b) = Self::sides(s, c);
+                (1.0 / (a * b) - 2.0 * s.omega) / w
             }
         }
     }
@@ -302,6 +330,46 @@ mod tests {
     }
 
     /// Plateaus: at a segment's middle the voltage -mu kT/e is that segment's U0 (Omega term 0).
+    /// The blocking factor times f'' is the closed form 1 − 2Ω y(1 − y) in every segment, up
+    /// to their ends: the chemical diffusivity stays bounded where c(1 − c) f'' would not.
+    #[test]
+    fn blocking_times_curvature_is_bounded() {
+        let fe = FreeEnergy::RegularSolution {
+            segments: vec![
+                Segment {
+                    c_min: 0.0,
+                    c_max: 0.35,
+                    u0: 163.0,
+                    omega: 3.9,
+                },
+                Segment {
+                    c_min: 0.35,
+                    c_max: 1.0,
+                    u0: 128.0,
+                    omega: 0.0,
+                },
+            ],
+        };
+        for c in [1e-6, 0.1, 0.3499999, 0.3500001, 0.5, 0.9, 1.0 - 1e-7] {
+            let s = if c < 0.35 {
+                (0.0, 0.35, 3.9)
+            } else {
+                (0.35, 1.0, 0.0)
+            };
+            let y: f64 = (c - s.0) / (s.1 - s.0);
+            let expected = 1.0 - 2.0 * s.2 * y * (1.0 - y);
+            let got = fe.blocking(c) * fe.d2(c);
+            assert!(
+                (got - expected).abs() < 1e-6,
+                "c = {c}: {got} against {expected}"
+            );
+        }
+        // The former c(1 − c) f'' grows as 1/y at the junction.
+        let c: f64 = 0.3500001;
+        assert!(c * (1.0 - c) * fe.d2(c) > 1e5);
+        assert_eq!(fe.blocking(-0.01), 0.0);
+    }
+
     #[test]
     fn segment_middle_sits_on_its_plateau() {
         let fe = FreeEnergy::RegularSolution {

@@ -36,27 +36,9 @@ pub const CURVATURE_CAP: f64 = 1e4;
 pub enum Mobility {
     /// m = 1 (PFHub benchmark 1).
     Constant,
-    /// m = c (1 − c): an ion can only hop to an empty site (model.md §4).
+    /// m = w y (1 − y) per segment of each host: an ion can only hop to an empty site of the
+    /// segment being filled (model.md §8, [`crate::free_energy::FreeEnergy::blocking`]).
     SiteBlocking,
-}
-
-impl Mobility {
-    /// m(c), never negative even where c overshoots [0, 1] by round-off.
-    #[inline]
-    pub fn at(self, c: f64) -> f64 {
-        match self {
-            Mobility::Constant => 1.0,
-            Mobility::SiteBlocking => (c * (1.0 - c)).max(0.0),
-        }
-    }
-
-    /// Largest m over c in [0, 1], for the implicit operator.
-    pub fn max(self) -> f64 {
-        match self {
-            Mobility::Constant => 1.0,
-            Mobility::SiteBlocking => 0.25,
-        }
-    }
 }
 
 /// How model units map back to what the user reads.
@@ -225,6 +207,33 @@ impl Chemistry {
             }
         };
         v.clamp(0.0, CURVATURE_CAP)
+    }
+
+    /// Σ_m (ψ_m/ψ) b_m(c) at voxel i: the site-blocking mobility factor of a mixture of hosts
+    /// ([`FreeEnergy::blocking`]), weighted by their share of the voxel's sites as μ is.
+    #[inline]
+    pub fn mobility_at(&self, i: usize, c: f64) -> f64 {
+        if self.mobility == Mobility::Constant {
+            return 1.0;
+        }
+        match &self.psi {
+            None if self.components.len() == 1 => self.components[0].free_energy.blocking(c),
+            None => self
+                .components
+                .iter()
+                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.blocking(c))
+                .sum(),
+            Some(psi) => {
+                let mut s = 0.0;
+                for comp in &self.components {
+                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+                    if w > 0.0 {
+                        s += w * comp.free_energy.blocking(c);
+                    }
+                }
+                s / psi[i].max(self.psi_floor)
+            }
+        }
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.

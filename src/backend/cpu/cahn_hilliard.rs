@@ -12,7 +12,6 @@ use rustfft::num_complex::Complex64;
 
 use super::fft::Spectrum;
 use crate::grid::Grid;
-use crate::problem::Mobility;
 
 /// Wavenumbers along each axis in spectrum order, full (`k`) and for first derivatives (`kd`,
 /// Nyquist zeroed).
@@ -79,17 +78,18 @@ pub fn gradient_component(
     });
 }
 
-/// `g ← ψ d(x) m(c) g`: the flux component in real space (`flux` = ψ d, or 1 when uniform).
-pub fn mobility_flux(c: &[f64], g: &mut [f64], mobility: Mobility, flux: Option<&[f64]>) {
+/// `g ← ψ d(x) m g`: the flux component in real space (`m` from
+/// [`super::chemistry::site_mobility`], `flux` = ψ d, or 1 when uniform).
+pub fn mobility_flux(m: &[f64], g: &mut [f64], flux: Option<&[f64]>) {
     match flux {
         None => g
             .par_iter_mut()
-            .zip(c.par_iter())
-            .for_each(|(g, &c)| *g *= mobility.at(c)),
+            .zip(m.par_iter())
+            .for_each(|(g, &m)| *g *= m),
         Some(f) => g
             .par_iter_mut()
-            .zip(c.par_iter().zip(f.par_iter()))
-            .for_each(|(g, (&c, &f))| *g *= f * mobility.at(c)),
+            .zip(m.par_iter().zip(f.par_iter()))
+            .for_each(|(g, (&m, &f))| *g *= f * m),
     }
 }
 
@@ -160,18 +160,19 @@ pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Syn
         .reduce(|| (0.0, 0), |a, b| (a.0.max(b.0), a.1 + b.1))
 }
 
-/// `out = ∇·(ψ d m(c) ∇μ)` by finite volumes on the voxel faces: the face coefficient is the
+/// `out = ∇·(ψ d m ∇μ)` by finite volumes on the voxel faces: the face coefficient is the
 /// harmonic mean of the neighbours' ψ d (a sharp fast/slow or solid/pore contrast passes the
 /// slower side's value, as resistances in series do, and a pore face passes nothing) times the
 /// arithmetic mean of m(c) (which only has to stay non-negative). Unlike the spectral divergence
 /// it cannot ring across a 10⁵ mobility contrast, and each face's flux leaves one voxel and
-/// enters the other bit for bit, so Σ out = 0 to round-off. `flux` = ψ d, or 1 when uniform
-/// (as in [`mobility_flux`]).
+/// enters the other bit for bit, so Σ out = 0 to round-off. `m` is the site-blocking factor
+/// ([`super::chemistry::site_mobility`]); `flux` = ψ d, or 1 when uniform (as in
+/// [`mobility_flux`]). The arithmetic face mean of m, not the harmonic one: the harmonic mean
+/// vanishes next to an empty voxel, so diffusion could no longer refill a drained surface.
 pub fn finite_volume_divergence(
     grid: &Grid,
-    c: &[f64],
+    m: &[f64],
     mu: &[f64],
-    mobility: Mobility,
     flux: Option<&[f64]>,
     out: &mut [f64],
 ) {
@@ -184,7 +185,7 @@ pub fn finite_volume_divergence(
         } else {
             0.0
         };
-        h * 0.5 * (mobility.at(c[i]) + mobility.at(c[j])) * (mu[j] - mu[i])
+        h * 0.5 * (m[i] + m[j]) * (mu[j] - mu[i])
     };
     out.par_chunks_mut(nx).enumerate().for_each(|(row, o)| {
         let (y, z) = (row % ny, row / ny);

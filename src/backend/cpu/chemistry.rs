@@ -27,3 +27,11 @@ pub fn chemical_potential(
         *mu = v;
     });
 }
+
+/// `m[i]` ← the site-blocking mobility factor of voxel i ([`Chemistry::mobility_at`]): per
+/// segment and per host, so that m f'' stays bounded at a segment's ends (model.md §8).
+pub fn site_mobility(c: &[f64], chem: &Chemistry, m: &mut [f64]) {
+    m.par_iter_mut()
+        .enumerate()
+        .for_each(|(i, m)| *m = chem.mobility_at(i, c[i]));
+}

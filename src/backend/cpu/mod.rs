@@ -37,6 +37,8 @@ pub struct CpuBackend {
     div_hat: Vec<Complex64>,
     work_hat: Vec<Complex64>,
     mu: Vec<f64>,
+    /// The site-blocking mobility factor of this step (chemistry::site_mobility).
+    mobility: Vec<f64>,
     work: Vec<f64>,
     work2: Vec<f64>,
     elastic: Option<Elasticity>,
@@ -82,6 +84,7 @@ impl CpuBackend {
             div_hat: zeros(),
             work_hat: zeros(),
             mu: vec![0.0; n],
+            mobility: vec![0.0; n],
             work: vec![0.0; n],
             work2: vec![0.0; n],
             elastic: problem
@@ -257,6 +260,7 @@ impl CpuBackend {
             // One host filling the cell: the flux divergence ∇·(m ∇μ) in Fourier space, and the
             // constant-coefficient filter is the exact inverse.
             self.fft.forward(&self.mu, &mut self.mu_hat);
+            chemistry::site_mobility(&self.c, &self.chem, &mut self.mobility);
             for axis in 0..dim {
                 cahn_hilliard::gradient_component(
                     &spectrum,
@@ -267,9 +271,8 @@ impl CpuBackend {
                 );
                 self.fft.inverse(&mut self.work_hat, &mut self.work);
                 cahn_hilliard::mobility_flux(
-                    &self.c,
+                    &self.mobility,
                     &mut self.work,
-                    self.chem.mobility,
                     self.chem.flux.as_deref(),
                 );
                 self.fft.forward(&self.work, &mut self.work_hat);
@@ -297,11 +300,11 @@ impl CpuBackend {
         } else {
             // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8),
             // the divergence by finite volumes: the mobility jumps between materials and pores.
+            chemistry::site_mobility(&self.c, &self.chem, &mut self.mobility);
             cahn_hilliard::finite_volume_divergence(
                 &self.grid,
-                &self.c,
+                &self.mobility,
                 &self.mu,
-                self.chem.mobility,
                 self.chem.flux.as_deref(),
                 &mut self.work,
             );

@@ -571,7 +571,14 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             };
-            k.run(enc, "mobility_flux", m, &[self.c, self.hat2, flux], n);
+            let dummy = self.k.dummy();
+            k.run(
+                enc,
+                "mobility_flux",
+                m,
+                &[self.c, self.hat2, flux, dummy, self.psim, self.psi],
+                n,
+            );
             self.fft(enc, self.hat2, false);
             let acc = Op {
                 index: axis as u32,
@@ -678,7 +685,7 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             },
-            &[self.c, self.mu, flux, self.tmp],
+            &[self.c, self.mu, flux, self.tmp, self.psim, self.psi],
             n,
         );
         k.run(
