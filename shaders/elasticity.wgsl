@@ -1,8 +1,11 @@
 // elasticity.wgsl: mechanical equilibrium on the device (model.md §4, §6), the Galerkin
-// Lippmann–Schwinger form solved by conjugate gradients (linalg.wgsl): per-voxel stiffness and
-// eigenstrain from c, Hooke's law, and the projection onto compatible strains with free mean
-// components. Mirror of src/backend/cpu/elasticity.rs (`update_material`, `hooke`,
-// `compatible_part`, `project`). Voigt order xx yy zz yz xz xy, tensor shear components;
+// Lippmann–Schwinger form solved by conjugate gradients (linalg.wgsl) or by the Moulinec–Suquet
+// fixed point: per-voxel stiffness and eigenstrain from c, Hooke's law, the projection onto
+// compatible strains with free mean components, and the fixed point's Green operator Γ⁰ with its
+// mean update, reference medium and residual norm. Mirror of src/backend/cpu/elasticity.rs
+// (`update_material`, `hooke`, `compatible_part`, `project`, `gamma0`, `mean_update`; the
+// reductions `compatible_norm_partial` and `range_partial` are black-box pairs with its rayon
+// `dot` of the projection and `minmax`). Voigt order xx yy zz yz xz xy, tensor shear components;
 // tensors are stacked component-major (6 N), their spectra in six complex slots s2..s7.
 
 // Voigt component k → tensor indices (i, j): (0,0) (1,1) (2,2) (1,2) (0,2) (0,1).
@@ -114,40 +117,163 @@ fn hooke_to_spectra(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_
     }
 }
 
-// In place on s2..s7: the compatible part G(τ) = 2 sym(ξ⊗τξ) − (ξ·τ·ξ) ξ⊗ξ at each mode
-// (ξ = k/|k| from the derivative wavevector; zero where it vanishes), the free mean components
-// kept at k = 0, and components that do not vary in space (2-D) kept only as free means.
+// The compatible part G(τ) = 2 sym(ξ⊗τξ) − (ξ·τ·ξ) ξ⊗ξ of the spectra t at mode i (ξ = k/|k|
+// from the derivative wavevector; zero where it vanishes), the free mean components kept at
+// k = 0, and components that do not vary in space (2-D) kept only as free means.
+fn compatible_mode(i: u32, tau: array<vec2<f32>, 6>) -> array<vec2<f32>, 6> {
+    var t = tau;
+    var g: array<vec2<f32>, 6>;
+    if (i == 0u) {
+        for (var k = 0u; k < 6u; k = k + 1u) {
+            g[k] = select(vec2<f32>(0.0), t[k], ((params.free_mask >> k) & 1u) == 1u);
+        }
+        return g;
+    }
+    let kv = mode_k(i, true);
+    let k2 = dot(kv, kv);
+    if (k2 > 0.0) {
+        let xi = kv / sqrt(k2);
+        // v = τ·ξ with τ's Voigt components (xx yy zz yz xz xy).
+        var v = array<vec2<f32>, 3>(
+            t[0] * xi.x + t[5] * xi.y + t[4] * xi.z,
+            t[5] * xi.x + t[1] * xi.y + t[3] * xi.z,
+            t[4] * xi.x + t[3] * xi.y + t[2] * xi.z,
+        );
+        let s = v[0] * xi.x + v[1] * xi.y + v[2] * xi.z;
+        for (var k = 0u; k < 6u; k = k + 1u) {
+            let p = pair_i(k);
+            let q = pair_j(k);
+            g[k] = xi[p] * v[q] + xi[q] * v[p] - s * (xi[p] * xi[q]);
+        }
+    }
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        if (((params.spectral_mask >> k) & 1u) == 0u) {
+            g[k] = vec2<f32>(0.0);
+        }
+    }
+    return g;
+}
+
+fn load_spectra(i: u32) -> array<vec2<f32>, 6> {
+    var t: array<vec2<f32>, 6>;
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        t[k] = load_spectrum(k, i);
+    }
+    return t;
+}
+
+// In place on s2..s7: the compatible part (`compatible_mode`) at each mode.
 @compute @workgroup_size(256)
 fn project(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
     if (i >= params.count) {
         return;
     }
-    var t: array<vec2<f32>, 6>;
+    var g = compatible_mode(i, load_spectra(i));
     for (var k = 0u; k < 6u; k = k + 1u) {
-        t[k] = load_spectrum(k, i);
+        store_spectrum(k, i, g[k]);
     }
+}
+
+// ‖P τ‖² of the real tensor whose unnormalised spectra s2..s7 hold, from the spectra by
+// Parseval (Σ_x |v|² = Σ_k |v̂|² / N), shear components weighted twice (Frobenius): the
+// fixed point's stopping test without transforming the projection back. Reads only.
+@compute @workgroup_size(256)
+fn compatible_norm_partial(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let i = item(gid, groups);
+    var v = EMPTY;
+    if (i < params.count) {
+        var g = compatible_mode(i, load_spectra(i));
+        var sum = 0.0;
+        for (var k = 0u; k < 6u; k = k + 1u) {
+            sum = sum + select(1.0, 2.0, k >= 3u) * dot(g[k], g[k]);
+        }
+        v.x = sum / f32(params.count);
+    }
+    reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
+}
+
+// The largest and smallest of component op.index of a stacked field s0 (the local λ or μ), as
+// (lane y, lane z) for `finish` flag 3: the reference medium's bounds.
+@compute @workgroup_size(256)
+fn range_partial(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+) {
+    let i = item(gid, groups);
+    var v = EMPTY;
+    if (i < op.n) {
+        let x = s0[op.index * params.count + i];
+        v.y = x;
+        v.z = x;
+    }
+    reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
+}
+
+// C⁰_ff⁻¹ on the free mean components t (the k = 0 spectra), zero on the held ones: the
+// isotropic reference stiffness restricted to the free normal components is l0 J + 2 m0 I on
+// m of them, whose inverse is (I − l0/(2 m0 + m l0) J)/(2 m0) (Sherman–Morrison: no
+// elimination, the same solve as the CPU's); the free shears move by t/(2 m0).
+fn mean_update(means: array<vec2<f32>, 6>, l0: f32, m0: f32) -> array<vec2<f32>, 6> {
+    var t = means;
+    var g: array<vec2<f32>, 6>;
+    var m = 0.0;
+    var sum = vec2<f32>(0.0);
+    for (var k = 0u; k < 3u; k = k + 1u) {
+        if (((params.free_mask >> k) & 1u) == 1u) {
+            m = m + 1.0;
+            sum = sum + t[k];
+        }
+    }
+    let shift = sum * (l0 / (2.0 * m0 + m * l0));
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        if (((params.free_mask >> k) & 1u) == 1u) {
+            g[k] = select(t[k], t[k] - shift, k < 3u) / (2.0 * m0);
+        }
+    }
+    return g;
+}
+
+// In place on s2..s7, the spectra of σ: the Moulinec–Suquet update Γ⁰[σ] at each mode k ≠ 0,
+// (ξ⊗τξ + τξ⊗ξ)/(2 m0) − (ξ·τ·ξ) (l0 + m0)/(m0 (l0 + 2 m0)) ξ⊗ξ, and `mean_update` at k = 0,
+// with the reference medium (l0, m0) halfway between the bounds `range_partial` left in
+// scal[LAMBDA_RANGE..+2] and scal[MU_RANGE..+2]. Components that do not vary in space keep
+// only their mean.
+@compute @workgroup_size(256)
+fn gamma0(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    let l0 = 0.5 * (scal[LAMBDA_RANGE] + scal[LAMBDA_RANGE + 1u]);
+    let m0 = 0.5 * (scal[MU_RANGE] + scal[MU_RANGE + 1u]);
+    var t = load_spectra(i);
     var g: array<vec2<f32>, 6>;
     if (i == 0u) {
-        for (var k = 0u; k < 6u; k = k + 1u) {
-            g[k] = select(vec2<f32>(0.0), t[k], ((params.free_mask >> k) & 1u) == 1u);
-        }
+        g = mean_update(t, l0, m0);
     } else {
         let kv = mode_k(i, true);
         let k2 = dot(kv, kv);
         if (k2 > 0.0) {
             let xi = kv / sqrt(k2);
-            // v = τ·ξ with τ's Voigt components (xx yy zz yz xz xy).
             var v = array<vec2<f32>, 3>(
                 t[0] * xi.x + t[5] * xi.y + t[4] * xi.z,
                 t[5] * xi.x + t[1] * xi.y + t[3] * xi.z,
                 t[4] * xi.x + t[3] * xi.y + t[2] * xi.z,
             );
             let s = v[0] * xi.x + v[1] * xi.y + v[2] * xi.z;
+            let c = (l0 + m0) / (m0 * (l0 + 2.0 * m0));
             for (var k = 0u; k < 6u; k = k + 1u) {
                 let p = pair_i(k);
                 let q = pair_j(k);
-                g[k] = xi[p] * v[q] + xi[q] * v[p] - s * (xi[p] * xi[q]);
+                g[k] = (xi[p] * v[q] + xi[q] * v[p]) / (2.0 * m0) - s * (c * xi[p] * xi[q]);
             }
         }
         for (var k = 0u; k < 6u; k = k + 1u) {

@@ -1,7 +1,7 @@
 // linalg.wgsl: vector updates, reductions and the scalar programs that keep the conjugate-
-// gradient solves (increment and elasticity) on the device: α, β and the stopping test are
-// computed here, and once a solve is done its updates stand still (`frozen`), so the host reads
-// back one flag per batch of iterations. CPU counterparts: the rayon loops in
+// gradient solves (increment and elasticity) and the elastic fixed point on the device: α, β
+// and the stopping test are computed here, and once a solve is done its updates stand still
+// (`frozen`), so the host reads back one flag per batch of iterations. CPU counterparts: the rayon loops in
 // src/backend/cpu/implicit.rs and elasticity.rs (black-box pairs, like reduce.wgsl).
 
 // Scalar slots of the step (twins in src/backend/gpu/system.rs).
@@ -126,8 +126,9 @@ fn sum_partial(
     reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
 }
 
-// One workgroup folds the partials: scal[dst] ← Σ (flag 0), ← Σ_solid ψ (flag 2), or all four
-// of (Σ, max, min, Σ₂) into scal[dst..dst + 4] (flag 1).
+// One workgroup folds the partials: scal[dst] ← Σ (flag 0), ← Σ_solid ψ (flag 2), all four
+// of (Σ, max, min, Σ₂) into scal[dst..dst + 4] (flag 1), or (max, min) into scal[dst..dst + 2]
+// (flag 3).
 @compute @workgroup_size(256)
 fn finish(@builtin(local_invocation_id) lid: vec3<u32>) {
     var v = select(EMPTY, vec4<f32>(0.0), op.b == 1u);
@@ -148,6 +149,9 @@ fn finish(@builtin(local_invocation_id) lid: vec3<u32>) {
             scal[op.dst] = r.x;
         } else if (op.flag == 2u) {
             scal[op.dst] = r.w;
+        } else if (op.flag == 3u) {
+            scal[op.dst] = r.y;
+            scal[op.dst + 1u] = r.z;
         } else {
             scal[op.dst] = r.x;
             scal[op.dst + 1u] = r.y;

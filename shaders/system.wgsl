@@ -86,6 +86,9 @@ const ITER: u32 = 7u;
 const RZ_NEW: u32 = 8u;
 // Holds 1 (set by the host), for updates by a plain factor.
 const ONE: u32 = 9u;
+// The fixed point's reference-medium bounds: (max, min) of the local λ and of μ.
+const LAMBDA_RANGE: u32 = 10u;
+const MU_RANGE: u32 = 12u;
 
 // Table layout: per component 24 floats (kind, segments, rho, a, b, 3 spare, 4 × segment),
 // then per group 2 (mobility, harmonic-mean mass), then per material 8 (λ0, μ0, dλ, dμ,

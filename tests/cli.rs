@@ -63,8 +63,8 @@ fn run_with_overrides_auto_notice_and_summary() {
 }
 
 /// `--backend gpu` runs a config the GPU backend supports (on the software adapter in CI) and
-/// refuses, clearly and without falling back, one it does not support (the fixed-point elastic
-/// solver, which the device does not implement).
+/// refuses, clearly and without falling back, one it does not support (a host with five
+/// regular-solution segments: the device's material table holds four per component).
 #[test]
 fn gpu_backend_runs_or_refuses_clearly() {
     let dir = common::temp_dir();
@@ -86,17 +86,22 @@ fn gpu_backend_runs_or_refuses_clearly() {
     assert!(stdout.contains("(gpu backend)"), "{stdout}");
     let (ok, _, err) = swellfield(&[
         "run",
-        "configs/verification/free_swelling.toml",
+        "configs/p2_o3_cathode.toml",
         "--backend",
         "gpu",
         "--quiet",
         "--set",
-        "mechanics.solver=\"fixed_point\"",
+        "materials.p2.segments=[\
+         {c_min = 0.0, c_max = 0.2, u0_v = 4.2, omega_ev = 0.1}, \
+         {c_min = 0.2, c_max = 0.4, u0_v = 4.0, omega_ev = 0.0}, \
+         {c_min = 0.4, c_max = 0.6, u0_v = 3.8, omega_ev = 0.0}, \
+         {c_min = 0.6, c_max = 0.8, u0_v = 3.5, omega_ev = 0.0}, \
+         {c_min = 0.8, c_max = 1.0, u0_v = 3.3, omega_ev = 0.0}]",
     ]);
     assert!(!ok);
     assert!(
         err.starts_with("error: --backend gpu:")
-            && err.contains("fixed-point")
+            && err.contains("more than four segments")
             && err.contains("--backend cpu"),
         "{err}"
     );

@@ -157,3 +157,124 @@ fn free_particle_swells_by_its_eigenstrain_on_the_gpu() {
         assert!((g - c).abs() < 1e-4 * c.abs(), "{name}: gpu {g} cpu {c}");
     }
 }
+
+/// Largest |a − b| over the voxels where `keep` holds, and the largest |b| there.
+fn worst(a: &[f64], b: &[f64], keep: impl Fn(usize) -> bool) -> (f64, f64) {
+    (0..a.len())
+        .filter(|&i| keep(i))
+        .fold((0.0, 0.0), |(d, s), i| {
+            (d.max((a[i] - b[i]).abs()), s.max(b[i].abs()))
+        })
+}
+
+/// The device's fixed point (`mechanics.solver = "fixed_point"`) at the initial c against the
+/// CPU's fixed point and against the device's conjugate gradients on the same problem: every
+/// strain and stress component, `‖x − ref‖∞ ≤ tol ‖ref‖∞` per field, and the iteration counts.
+///
+/// All three solves stop at ‖P σ‖ ≤ 1e-6 ‖P[C : ε*]‖ (the device floor; the CPU is asked for the
+/// same). Against the CPU's fixed point the device runs the same iterates, so they differ by
+/// f32 round-off (1e-7 per operation, a few 1e-7 log₂N per transform pair, not accumulated:
+/// each iterate's σ is recomputed from ε), and should the counts differ by one or two near the
+/// threshold, by those steps of a contraction that is at relative residual 1e-6, which move ε by
+/// about 1e-6 each: `TOL_CPU` = 1e-5. Against CG the iterates differ; each solution is within
+/// (stiffness contrast × 1e-6) of the exact one in the energy norm, the max norm of one field up
+/// to ten times that: `tol_cg`, per case. Strain is compared on the solid: where the cell has
+/// pores at 1e-3 of the softest solid, a residual of 1e-6 leaves their strain free to 1e-3 of
+/// the largest, while the stress there stays tied (tests/gpu_system.rs). Returns the iterations
+/// (gpu fixed point, cpu fixed point, gpu cg).
+fn fixed_point_agrees(name: &str, path: &str, sets: &[&str], tol_cg: f64) -> (u64, u64, u64) {
+    const TOL_CPU: f64 = 1e-5;
+    let common_sets = ["mechanics.tolerance=1e-6", "mechanics.max_iterations=20000"];
+    let with = |solver: &str| {
+        let mut s: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        s.extend(common_sets.iter().map(|s| s.to_string()));
+        s.push(format!("mechanics.solver=\"{solver}\""));
+        let s: Vec<&str> = s.iter().map(String::as_str).collect();
+        common::problem(path, &s)
+    };
+    let (fp, cg) = (with("fixed_point"), with("cg"));
+    let mut gpu_fp = gpu(&fp);
+    let mut cpu_fp = common::cpu_backend(&fp);
+    let mut gpu_cg = gpu(&cg);
+    let mut fields = vec![];
+    for k in 0..6 {
+        fields.push(FieldName::Strain(k));
+        fields.push(FieldName::Stress(k));
+    }
+    let solid = |i: usize| fp.chemistry.is_solid(i);
+    for field in fields {
+        let get = |b: &mut dyn Backend| b.fields(&[field]).unwrap().get(field).unwrap().to_vec();
+        let (g, c, gc) = (get(&mut gpu_fp), get(&mut cpu_fp), get(&mut gpu_cg));
+        let on_solid = matches!(field, FieldName::Strain(_));
+        let keep = |i: usize| !on_solid || solid(i);
+        for (what, reference, tol) in [("cpu fixed point", &c, TOL_CPU), ("gpu cg", &gc, tol_cg)] {
+            let (d, scale) = worst(&g, reference, keep);
+            println!(
+                "{name} {field:?}: gpu fixed point against {what}: {d:.3e} = {:.2e} of {scale:.3e}",
+                d / scale.max(f64::MIN_POSITIVE)
+            );
+            assert!(
+                d <= tol * scale,
+                "{name} {field:?}: gpu fixed point against {what}: {d:e} of {scale:e}"
+            );
+        }
+    }
+    // The solves above were cold; a step at the same c reports their iterations and residuals.
+    let dt = 1e-9;
+    let (a, b, c) = (
+        gpu_fp.step(dt).unwrap(),
+        cpu_fp.step(dt).unwrap(),
+        gpu_cg.step(dt).unwrap(),
+    );
+    println!(
+        "{name}: iterations gpu fixed point {} (residual {:.2e}), cpu fixed point {} ({:.2e}), gpu cg {} ({:.2e})",
+        a.elastic_iterations,
+        a.elastic_residual,
+        b.elastic_iterations,
+        b.elastic_residual,
+        c.elastic_iterations,
+        c.elastic_residual
+    );
+    for r in [&a, &b, &c] {
+        assert!(r.elastic_residual <= 1e-6, "{name}: {r:?}");
+    }
+    let (g, cpu) = (a.elastic_iterations, b.elastic_iterations);
+    assert!(
+        g.abs_diff(cpu) <= 2 + cpu / 20,
+        "{name}: fixed-point iterations gpu {g} cpu {cpu}"
+    );
+    (g, cpu, c.elastic_iterations)
+}
+
+/// The Eshelby inclusion at its own (equal) stiffness: the reference medium is then the
+/// material itself and Γ⁰ the exact inverse, so one update solves it on both backends; at a
+/// contrast of 10 (matrix 10 GPa, `free`: the mean update moves every free mean) the scheme
+/// iterates. Against CG: contrast × 1e-6 = 1e-5, so 1e-4.
+#[test]
+fn eshelby_fixed_point_on_the_gpu() {
+    let path = "configs/verification/eshelby_2d.toml";
+    let small = ["grid.n=[32, 32]", "grid.length_nm=[128.0, 128.0]"];
+    let (g, c, _) = fixed_point_agrees("eshelby", path, &small, 1e-4);
+    assert!(
+        g == 1 && c == 1,
+        "one update solves equal stiffness: {g} / {c}"
+    );
+    let mut soft = small.to_vec();
+    soft.extend([
+        "materials.matrix.young_modulus_gpa=10.0",
+        "mechanics.boundary=\"free\"",
+    ]);
+    fixed_point_agrees("eshelby, contrast 10", path, &soft, 1e-4);
+}
+
+/// A material-system cell: Sn in hard carbon with pores at 1e-3 of the softest solid, 32².
+/// Against CG: contrast × 1e-6 = 1e-3 (on the solid for strain).
+#[test]
+fn sn_hard_carbon_fixed_point_on_the_gpu() {
+    fixed_point_agrees(
+        "sn/hc",
+        "configs/sn_hard_carbon.toml",
+        &["grid.n=[32, 32]"],
+        1e-3,
+    );
+}

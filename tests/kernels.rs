@@ -8,7 +8,9 @@ mod common;
 use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
 use swellfield::backend::cpu::chemistry::site_mobility;
-use swellfield::backend::cpu::elasticity::{Elasticity, compatible_part};
+use swellfield::backend::cpu::elasticity::{
+    Elasticity, WEIGHT, compatible_part, gamma0, mean_update,
+};
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
@@ -279,6 +281,148 @@ fn project_matches_cpu() {
     }
     for k in 0..6 {
         assert_close(&format!("project component {k}"), &cpu[k], &gpu[k], 1e-6);
+    }
+}
+
+/// The fixed point's kernels against their CPU mirrors: `range_partial` (the bounds of the local
+/// λ and μ, exact: max and min of f32 values lose nothing), `gamma0` (the Green operator of the
+/// reference medium halfway between them at every mode, `mean_update` at k = 0) against
+/// `gamma0` and `mean_update` (a few products of order one: 1e-6), and
+/// `compatible_norm_partial` (Parseval's ‖P τ‖²) against the f64 sum of |compatible_part|²/N
+/// (a sum of 6N squares in f32: 1e-5). In 3-D with every mean free, and in 2-D with
+/// `clamped_inplane`, where one normal mean is free, the others held, and the antiplane shears
+/// (free, uniform) kept only at k = 0.
+#[test]
+fn fixed_point_kernels_match_cpu() {
+    for (path, sets) in [
+        (
+            "configs/verification/eshelby_3d.toml",
+            vec![
+                "grid.n=[8, 8, 8]",
+                "grid.length_nm=[8.0, 8.0, 8.0]",
+                "mechanics.boundary=\"free\"",
+            ],
+        ),
+        (
+            "configs/verification/eshelby_2d.toml",
+            vec!["grid.n=[16, 16]", "mechanics.boundary=\"clamped_inplane\""],
+        ),
+    ] {
+        let mut b = bench(path, &sets);
+        let p = b.problem.clone();
+        let n = p.grid.len();
+        let mech = p.mechanics.clone().unwrap();
+        let free = mech.free_means(p.grid.dim());
+        let spectral =
+            mech.spectral_components(p.grid.dim(), &p.microstructure.as_ref().unwrap().axis);
+        // λ and μ as f32 holds them, so that the host's bounds are the device's.
+        let f32s = |v: Vec<f64>| -> Vec<f64> { v.iter().map(|&x| x as f32 as f64).collect() };
+        let lambda = f32s(random(n, 40, 1.0, 5.0));
+        let mu = f32s(random(n, 41, 0.5, 3.0));
+        let local: Vec<f64> = [lambda.clone(), mu.clone(), vec![0.0; 2 * n]].concat();
+        let local_id = b.k.upload("local", &local);
+        let t: Vec<Vec<f64>> = (0..6)
+            .map(|k| random(2 * n, 50 + k as u64, -1.0, 1.0))
+            .collect();
+        let slots: Vec<BufId> = t.iter().map(|v| b.k.upload("spectrum", v)).collect();
+        let mut all = vec![b.k.dummy(), b.k.dummy()];
+        all.extend_from_slice(&slots);
+        let mut enc = b.k.encoder();
+        for (index, dst) in [(0, 10), (1, 12)] {
+            let o = Op {
+                index,
+                ..Op::default()
+            };
+            b.k.reduce(&mut enc, "range_partial", o, &[local_id], n, (dst, 3));
+        }
+        b.k.reduce(
+            &mut enc,
+            "compatible_norm_partial",
+            Op::default(),
+            &all,
+            n,
+            (0, 0),
+        );
+        b.k.run(&mut enc, "gamma0", Op::default(), &all, n);
+        b.k.submit(enc);
+        let s: Vec<f64> = b
+            .ctx
+            .read_f32(&b.k.scalars)
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let bounds = |v: &[f64]| {
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            (hi, lo)
+        };
+        let ((lhi, llo), (mhi, mlo)) = (bounds(&lambda), bounds(&mu));
+        assert_eq!(
+            (s[10], s[11], s[12], s[13]),
+            (lhi, llo, mhi, mlo),
+            "range_partial"
+        );
+        let (l0, m0) = (0.5 * (lhi + llo), 0.5 * (mhi + mlo));
+        let gpu: Vec<Vec<f64>> = slots.iter().map(|&id| b.read(id)).collect();
+        let g = &p.grid;
+        let mut cpu: Vec<Vec<f64>> = vec![vec![0.0; 2 * n]; 6];
+        let mut norm = 0.0;
+        for i in 0..n {
+            let (x, y, z) = (i % g.n[0], (i / g.n[0]) % g.n[1], i / (g.n[0] * g.n[1]));
+            let tau: [Complex64; 6] =
+                std::array::from_fn(|k| Complex64::new(t[k][2 * i], t[k][2 * i + 1]));
+            let (update, projected) = if i == 0 {
+                let re = mean_update(tau.map(|v| v.re), free, l0, m0);
+                let im = mean_update(tau.map(|v| v.im), free, l0, m0);
+                let kept: [Complex64; 6] = std::array::from_fn(|k| {
+                    if free[k] {
+                        tau[k]
+                    } else {
+                        Complex64::default()
+                    }
+                });
+                (std::array::from_fn(|k| Complex64::new(re[k], im[k])), kept)
+            } else {
+                let xi = [
+                    g.derivative_wavenumber(0, x),
+                    g.derivative_wavenumber(1, y),
+                    g.derivative_wavenumber(2, z),
+                ];
+                let mask = |v: [Complex64; 6]| -> [Complex64; 6] {
+                    std::array::from_fn(|k| {
+                        if spectral[k] {
+                            v[k]
+                        } else {
+                            Complex64::default()
+                        }
+                    })
+                };
+                (
+                    mask(gamma0(tau, xi, l0, m0)),
+                    mask(compatible_part(tau, xi)),
+                )
+            };
+            for k in 0..6 {
+                cpu[k][2 * i] = update[k].re;
+                cpu[k][2 * i + 1] = update[k].im;
+                norm += WEIGHT[k] * projected[k].norm_sqr() / n as f64;
+            }
+        }
+        for k in 0..6 {
+            assert_close(
+                &format!("{path} gamma0 component {k}"),
+                &cpu[k],
+                &gpu[k],
+                1e-6,
+            );
+        }
+        println!("{path} compatible_norm_partial: gpu {} cpu {norm}", s[0]);
+        assert!(
+            (s[0] - norm).abs() <= 1e-5 * norm,
+            "{path} compatible_norm_partial: gpu {} cpu {norm}",
+            s[0]
+        );
     }
 }
 

@@ -368,28 +368,7 @@ impl Elasticity {
     fn gamma0_update(&mut self, fft: &mut Fft, sigma: &mut Tensor, l0: f64, m0: f64) {
         let n = sigma[0].len() as f64;
         let means: [f64; 6] = std::array::from_fn(|k| sigma[k].par_iter().sum::<f64>() / n);
-        // The free mean components move by C⁰_ff⁻¹⟨σ⟩_f: the reference stiffness restricted to
-        // them, so that mixed conditions (a held component beside free ones) converge to
-        // ⟨σ⟩_f = 0 rather than to the full compliance's fixed point.
-        let mut mean_update = [0.0; 6];
-        for k in 3..6 {
-            if self.free[k] {
-                mean_update[k] = means[k] / (2.0 * m0);
-            }
-        }
-        let normal: Vec<usize> = (0..3).filter(|&k| self.free[k]).collect();
-        let mut a = [[0.0; 3]; 3];
-        let mut rhs = [0.0; 3];
-        for (r, &i) in normal.iter().enumerate() {
-            rhs[r] = means[i];
-            for (s, &j) in normal.iter().enumerate() {
-                a[r][s] = l0 + if i == j { 2.0 * m0 } else { 0.0 };
-            }
-        }
-        let x = solve_small(&a, &rhs, normal.len());
-        for (r, &i) in normal.iter().enumerate() {
-            mean_update[i] = x[r];
-        }
+        let mean_update = mean_update(means, self.free, l0, m0);
         for k in 0..6 {
             if self.spectral[k] {
                 fft.forward(&sigma[k], &mut self.spectra[k]);
@@ -397,7 +376,6 @@ impl Elasticity {
         }
         let sp = fft.spectrum;
         let grid = &self.grid;
-        let c = (l0 + m0) / (m0 * (l0 + 2.0 * m0));
         let [s0, s1, s2, s3, s4, s5] = &mut self.spectra;
         let plane = sp.n[1] * sp.n[2];
         s0.par_chunks_mut(plane)
@@ -417,20 +395,8 @@ impl Elasticity {
                             grid.derivative_wavenumber(1, ky),
                             grid.derivative_wavenumber(2, kz),
                         ];
-                        let k2 = xi[0] * xi[0] + xi[1] * xi[1] + xi[2] * xi[2];
-                        let g = if k2 == 0.0 {
-                            [Complex64::default(); 6]
-                        } else {
-                            let xi = xi.map(|v| v / k2.sqrt());
-                            let t = [c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]];
-                            let v = tensor_dot(t, xi);
-                            let s = v[0] * xi[0] + v[1] * xi[1] + v[2] * xi[2];
-                            std::array::from_fn(|k| {
-                                let (i, jj) = PAIRS[k];
-                                (xi[i] * v[jj] + xi[jj] * v[i]) / (2.0 * m0)
-                                    - s * (c * xi[i] * xi[jj])
-                            })
-                        };
+                        let t = [c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]];
+                        let g = gamma0(t, xi, l0, m0);
                         (c0[j], c1[j], c2[j], c3[j], c4[j], c5[j]) =
                             (g[0], g[1], g[2], g[3], g[4], g[5]);
                     }
@@ -526,6 +492,53 @@ pub fn compatible_part(t: [Complex64; 6], k: [f64; 3]) -> [Complex64; 6] {
     })
 }
 
+/// The Moulinec–Suquet Green operator of the isotropic reference medium (l0, m0) on τ at
+/// wavevector k, `(ξ⊗τξ + τξ⊗ξ)/(2 m0) − (ξ·τ·ξ) (l0 + m0)/(m0 (l0 + 2 m0)) ξ⊗ξ` (zero where
+/// the derivative wavevector vanishes: k = 0 and Nyquist modes). Mirror of `gamma0` in
+/// elasticity.wgsl at k ≠ 0.
+#[inline]
+pub fn gamma0(t: [Complex64; 6], k: [f64; 3], l0: f64, m0: f64) -> [Complex64; 6] {
+    let k2 = k[0] * k[0] + k[1] * k[1] + k[2] * k[2];
+    if k2 == 0.0 {
+        return [Complex64::default(); 6];
+    }
+    let c = (l0 + m0) / (m0 * (l0 + 2.0 * m0));
+    let xi = k.map(|v| v / k2.sqrt());
+    let v = tensor_dot(t, xi);
+    let s = v[0] * xi[0] + v[1] * xi[1] + v[2] * xi[2];
+    std::array::from_fn(|m| {
+        let (i, j) = PAIRS[m];
+        (xi[i] * v[j] + xi[j] * v[i]) / (2.0 * m0) - s * (c * xi[i] * xi[j])
+    })
+}
+
+/// The fixed point's move of the free mean components, `C⁰_ff⁻¹⟨σ⟩_f`: the reference stiffness
+/// restricted to them, so that mixed conditions (a held component beside free ones) converge
+/// to ⟨σ⟩_f = 0 rather than to the full compliance's fixed point; zero on the held ones.
+/// Mirror of `mean_update` in elasticity.wgsl (which writes the same inverse in closed form).
+pub fn mean_update(means: [f64; 6], free: [bool; 6], l0: f64, m0: f64) -> [f64; 6] {
+    let mut update = [0.0; 6];
+    for k in 3..6 {
+        if free[k] {
+            update[k] = means[k] / (2.0 * m0);
+        }
+    }
+    let normal: Vec<usize> = (0..3).filter(|&k| free[k]).collect();
+    let mut a = [[0.0; 3]; 3];
+    let mut rhs = [0.0; 3];
+    for (r, &i) in normal.iter().enumerate() {
+        rhs[r] = means[i];
+        for (s, &j) in normal.iter().enumerate() {
+            a[r][s] = l0 + if i == j { 2.0 * m0 } else { 0.0 };
+        }
+    }
+    let x = solve_small(&a, &rhs, normal.len());
+    for (r, &i) in normal.iter().enumerate() {
+        update[i] = x[r];
+    }
+    update
+}
+
 /// Solves the leading `n × n` block of `a x = b` (n ≤ 3) by Gaussian elimination; the block is
 /// symmetric positive definite (an isotropic stiffness restricted to some normal components).
 fn solve_small(a: &[[f64; 3]; 3], b: &[f64; 3], n: usize) -> [f64; 3] {
@@ -549,6 +562,7 @@ fn solve_small(a: &[[f64; 3]; 3], b: &[f64; 3], n: usize) -> [f64; 3] {
     x
 }
 
+/// Mirror of `range_partial` in elasticity.wgsl (a black-box pair: a rayon reduction here).
 fn minmax(v: &[f64]) -> (f64, f64) {
     v.par_iter()
         .fold(

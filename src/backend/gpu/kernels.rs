@@ -19,7 +19,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 34] = [
+const ENTRIES: [&str; 37] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -50,6 +50,9 @@ const ENTRIES: [&str; 34] = [
     "update_material",
     "hooke_to_spectra",
     "project",
+    "compatible_norm_partial",
+    "range_partial",
+    "gamma0",
     "spectra_to_tensor",
     "observe_partial",
     "add_square_real",
@@ -57,7 +60,14 @@ const ENTRIES: [&str; 34] = [
 ];
 
 /// Entry points that reduce into partials (a `finish` must follow).
-const REDUCING: [&str; 4] = ["dot_partial", "sum_partial", "commit", "observe_partial"];
+const REDUCING: [&str; 6] = [
+    "dot_partial",
+    "sum_partial",
+    "commit",
+    "observe_partial",
+    "compatible_norm_partial",
+    "range_partial",
+];
 
 /// Op uniforms per submission (256-byte aligned each).
 const RING: usize = 8192;

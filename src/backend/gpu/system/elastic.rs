@@ -1,5 +1,8 @@
-//! Mechanical equilibrium on the device: Galerkin conjugate gradients (elasticity.wgsl,
-//! linalg.wgsl), warm-started, with residual replacement at each batch (model.md §8).
+//! Mechanical equilibrium on the device (model.md §8): Galerkin conjugate gradients
+//! (elasticity.wgsl, linalg.wgsl), warm-started, with residual replacement at each batch; or the
+//! Moulinec–Suquet fixed point (`solver = "fixed_point"`), as `Elasticity::solve_fixed_point`.
+//! Either way the iteration's scalars stay on the device and the host reads the done flag once
+//! per batch.
 
 use super::*;
 
@@ -22,22 +25,81 @@ impl SystemStep {
             &[self.c, el.phi, el.axis, el.local, el.eigen, el.deigen],
             n,
         );
+        let (iterations, done) = match el.solver {
+            SolverKind::Cg => self.elastic_cg(enc, el)?,
+            SolverKind::FixedPoint => self.elastic_fixed_point(enc, el)?,
+        };
+        let mut enc = k.encoder();
+        k.run(&mut enc, "zero_if_unloaded", op(), &[el.strain], tensor);
+        k.submit(enc);
+        let s = self.scalars()?;
+        let residual = if s[BNORM2 as usize] > 0.0 {
+            (s[RR as usize] as f64 / s[BNORM2 as usize] as f64).sqrt()
+        } else {
+            0.0
+        };
+        if done != 1.0 {
+            return Err(Error::ElasticNotConverged {
+                iterations,
+                residual,
+                tolerance: el.tolerance,
+            });
+        }
+        let el = self.elastic.as_mut().expect("mechanics");
+        el.fresh = true;
+        el.last = (iterations, residual);
+        Ok(el.last)
+    }
+
+    /// The spectra of C : `from` (a stacked strain-like tensor) in `el.spectra`, unnormalised.
+    fn stress_spectra(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, from: BufId) {
+        let mut slots = vec![from, el.local];
+        slots.extend_from_slice(&el.spectra);
+        self.k.run(enc, "hooke_to_spectra", op(), &slots, self.n);
+        for s in el.spectra {
+            self.fft(enc, s, false);
+        }
+    }
+
+    /// Runs an entry over the six spectra (slots s2..s7) of `el`.
+    fn on_spectra(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, entry: &'static str) {
+        let mut slots = vec![self.k.dummy(), self.k.dummy()];
+        slots.extend_from_slice(&el.spectra);
+        self.k.run(enc, entry, op(), &slots, self.n);
+    }
+
+    /// `to` ← the real tensor whose spectra `el.spectra` hold (inverse transforms).
+    fn spectra_to(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, to: BufId) {
+        for s in el.spectra {
+            self.fft(enc, s, true);
+        }
+        let mut slots = vec![to, self.k.dummy()];
+        slots.extend_from_slice(&el.spectra);
+        self.k.run(enc, "spectra_to_tensor", op(), &slots, self.n);
+    }
+
+    /// scal[dst] ← ‖P τ‖² (Frobenius) of the tensor whose spectra `el.spectra` hold.
+    fn compatible_norm(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, dst: u32) {
+        let mut slots = vec![self.k.dummy(), self.k.dummy()];
+        slots.extend_from_slice(&el.spectra);
+        self.k.reduce(
+            enc,
+            "compatible_norm_partial",
+            op(),
+            &slots,
+            self.n,
+            (dst, 0),
+        );
+    }
+
+    /// Conjugate gradients on `P C P ε = P C ε*`; returns (iterations, done flag).
+    fn elastic_cg(&self, mut enc: wgpu::CommandEncoder, el: &Elastic) -> Result<(u64, f32)> {
+        let (k, n) = (&self.k, self.n);
+        let tensor = 6 * n;
         let apply = |enc: &mut wgpu::CommandEncoder, from: BufId, to: BufId| {
-            let mut slots = vec![from, el.local];
-            slots.extend_from_slice(&el.spectra);
-            k.run(enc, "hooke_to_spectra", op(), &slots, n);
-            for s in el.spectra {
-                self.fft(enc, s, false);
-            }
-            let mut slots = vec![self.k.dummy(), self.k.dummy()];
-            slots.extend_from_slice(&el.spectra);
-            k.run(enc, "project", op(), &slots, n);
-            for s in el.spectra {
-                self.fft(enc, s, true);
-            }
-            let mut slots = vec![to, self.k.dummy()];
-            slots.extend_from_slice(&el.spectra);
-            k.run(enc, "spectra_to_tensor", op(), &slots, n);
+            self.stress_spectra(enc, el, from);
+            self.on_spectra(enc, el, "project");
+            self.spectra_to(enc, el, to);
         };
         // b = P[C : ε*] sets the scale; r = P[C : (ε* − ε)] from the warm start.
         apply(&mut enc, el.eigen, el.q);
@@ -118,26 +180,71 @@ impl SystemStep {
             apply(enc, el.q, el.r);
             self.dot(enc, el.r, el.r, RR, true);
         };
-        let (iterations, done) = self.iterate(enc, el.max_iterations, iteration, Some(&refresh))?;
-        let mut enc = k.encoder();
-        k.run(&mut enc, "zero_if_unloaded", op(), &[el.strain], tensor);
-        k.submit(enc);
-        let s = self.scalars()?;
-        let residual = if s[BNORM2 as usize] > 0.0 {
-            (s[RR as usize] as f64 / s[BNORM2 as usize] as f64).sqrt()
-        } else {
-            0.0
-        };
-        if done != 1.0 {
-            return Err(Error::ElasticNotConverged {
-                iterations,
-                residual,
-                tolerance: el.tolerance,
-            });
+        self.iterate(enc, el.max_iterations, iteration, Some(&refresh))
+    }
+
+    /// The basic Moulinec–Suquet scheme, ε ← ε − Γ⁰[σ(ε)] with the mean of the free components
+    /// moved by C⁰_ff⁻¹⟨σ⟩_f, stopped as the CPU's when ‖P σ(ε)‖ ≤ tol ‖P[C : ε*]‖; returns
+    /// (iterations, done flag). Each iteration transforms σ once: the residual norm comes from
+    /// its spectra by Parseval before Γ⁰ overwrites them. The residual is recomputed from ε
+    /// every iteration (not recursive), so it needs no replacement.
+    fn elastic_fixed_point(
+        &self,
+        mut enc: wgpu::CommandEncoder,
+        el: &Elastic,
+    ) -> Result<(u64, f32)> {
+        let (k, n) = (&self.k, self.n);
+        let tensor = 6 * n;
+        // The reference medium halfway between the softest and the stiffest voxel (λ and μ are
+        // components 0 and 1 of the local stiffness).
+        for (index, dst) in [(0, LAMBDA_RANGE), (1, MU_RANGE)] {
+            let o = Op { index, ..op() };
+            k.reduce(&mut enc, "range_partial", o, &[el.local], n, (dst, 3));
         }
-        let el = self.elastic.as_mut().expect("mechanics");
-        el.fresh = true;
-        el.last = (iterations, residual);
-        Ok(el.last)
+        self.stress_spectra(&mut enc, el, el.eigen);
+        self.compatible_norm(&mut enc, el, BNORM2);
+        // RR ← ‖P σ(ε)‖² and the spectra ← Γ⁰[σ(ε)] with the mean update.
+        let residual_and_update = |enc: &mut wgpu::CommandEncoder| {
+            k.run(
+                enc,
+                "lincomb",
+                Op { f: -1.0, ..op() },
+                &[el.strain, el.eigen, el.q],
+                tensor,
+            );
+            self.stress_spectra(enc, el, el.q);
+            self.compatible_norm(enc, el, RR);
+            self.on_spectra(enc, el, "gamma0");
+        };
+        residual_and_update(&mut enc);
+        let tol2 = (el.tolerance * el.tolerance) as f32;
+        k.scalar(
+            &mut enc,
+            Op {
+                index: START,
+                f: tol2,
+                ..op()
+            },
+        );
+        let iteration = |enc: &mut wgpu::CommandEncoder| {
+            self.spectra_to(enc, el, el.p);
+            let minus = Op {
+                a: ONE,
+                f: -1.0,
+                frozen: 1,
+                ..op()
+            };
+            k.run(enc, "axpy", minus, &[el.p, el.strain], tensor);
+            residual_and_update(enc);
+            k.scalar(
+                enc,
+                Op {
+                    index: CHECK,
+                    f: tol2,
+                    ..op()
+                },
+            );
+        };
+        self.iterate(enc, el.max_iterations, iteration, None)
     }
 }

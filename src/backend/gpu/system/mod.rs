@@ -1,8 +1,9 @@
 //! The multi-material step on the GPU (model.md §4, §6, §8): several hosts and pores (site
 //! density ψ varying), the finite-volume flux, the implicit increment solved by preconditioned
 //! conjugate gradients, the drive (galvanostatic μ_e solved on the device), and mechanical
-//! equilibrium by Galerkin conjugate gradients. It follows `CpuBackend::step_inner` kernel for
-//! kernel; per step only a few scalars come back (one read per batch of CG iterations).
+//! equilibrium by Galerkin conjugate gradients or the Moulinec–Suquet fixed point. It follows
+//! `CpuBackend::step_inner` kernel for kernel; per step only a few scalars come back (one read
+//! per batch of solver iterations).
 //!
 //! The time-series reductions run on the device too (observe.wgsl): an output row brings back a
 //! few dozen floats; full fields come back only through `fields`.
@@ -29,6 +30,8 @@ const DONE: usize = 6;
 const ITER: usize = 7;
 const RZ_NEW: u32 = 8;
 const ONE: u32 = 9;
+const LAMBDA_RANGE: u32 = 10;
+const MU_RANGE: u32 = 12;
 const BEFORE: u32 = 16;
 const NOW: u32 = 17;
 const REST: u32 = 18;
@@ -70,11 +73,6 @@ pub fn unsupported(problem: &Problem) -> Option<String> {
             return Some("more than four segments".into());
         }
     }
-    if let Some(m) = &problem.mechanics
-        && m.solver == SolverKind::FixedPoint
-    {
-        return Some("the fixed-point elastic solver (use solver = \"cg\")".into());
-    }
     None
 }
 
@@ -90,6 +88,7 @@ struct Elastic {
     p: BufId,
     q: BufId,
     spectra: [BufId; 6],
+    solver: SolverKind,
     tolerance: f64,
     max_iterations: u64,
     stress_coupling: bool,
@@ -446,6 +445,7 @@ impl SystemStep {
                 p,
                 q,
                 spectra,
+                solver: m.solver,
                 tolerance: m.tolerance.max(F32_TOLERANCE),
                 max_iterations: m.max_iterations,
                 stress_coupling: m.stress_coupling,
