@@ -15,32 +15,37 @@ fn gather_nearest(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
     s1[i] = s0[u32(s2[i])];
 }
 
-// Σ_m (ψ_m/ψ) g_m'(c) (s3 = ψ, s4 = ψ_m stacked).
-fn mixture_mu(i: u32, c: f32) -> f32 {
+const MIX_MU: u32 = 0u;
+const MIX_BLOCKING: u32 = 1u;
+
+// Σ_m (ψ_m/ψ) q_m(c) with q = g' (MIX_MU) or the site-blocking factor b (MIX_BLOCKING):
+// Chemistry::mixture (s3 = ψ, s4 = ψ_m stacked).
+fn mixture(i: u32, c: f32, what: u32) -> f32 {
     var s = 0.0;
     for (var m = 0u; m < params.components; m = m + 1u) {
         let w = s4[m * params.count + i];
         if (w > 0.0) {
-            s = s + w * fe_mu(component_fe(m), c);
+            let fe = component_fe(m);
+            s = s + w * select(fe_mu(fe, c), fe_blocking(fe, c), what == MIX_BLOCKING);
         }
     }
     return s / max(s3[i], params.psi_floor);
 }
 
-// Σ_m (ψ_m/ψ) b_m(c), the site-blocking mobility factor (s4 = ψ_m stacked, s5 = ψ; 1 for a
-// constant mobility): Chemistry::mobility_at.
-fn mixture_mobility(i: u32, c: f32) -> f32 {
+// s1 ← the site-blocking mobility factor Σ_m (ψ_m/ψ) b_m(c), or 1 for a constant mobility
+// (s0 = c, s3 = ψ, s4 = ψ_m stacked): once per voxel, for the faces and fluxes that read it.
+// Mirror: chemistry.rs `site_mobility`.
+@compute @workgroup_size(256)
+fn site_mobility(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
     if (params.mobility_kind == 0u) {
-        return 1.0;
+        s1[i] = 1.0;
+    } else {
+        s1[i] = mixture(i, s0[i], MIX_BLOCKING);
     }
-    var s = 0.0;
-    for (var m = 0u; m < params.components; m = m + 1u) {
-        let w = s4[m * params.count + i];
-        if (w > 0.0) {
-            s = s + w * fe_blocking(component_fe(m), c);
-        }
-    }
-    return s / max(s5[i], params.psi_floor);
 }
 
 // s2 ← Σ_m (ψ_m/ψ) g_m'(c) − κ s1 on solid voxels (s0 = c, s1 = the smoothed-boundary
@@ -51,7 +56,7 @@ fn chemical_potential(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
     if (i >= params.count || !is_solid(s3[i])) {
         return;
     }
-    s2[i] = mixture_mu(i, s0[i]) - params.kappa * s1[i];
+    s2[i] = mixture(i, s0[i], MIX_MU) - params.kappa * s1[i];
 }
 
 // s0 += (∇ψ/ψ)_axis Re(s2): one axis of the smoothed-boundary term (s1 = ∇ψ/ψ stacked by axis,
@@ -102,11 +107,11 @@ fn face(i: u32, j: u32) -> f32 {
     if (a + b > 0.0) {
         h = 2.0 * a * b / (a + b);
     }
-    return h * 0.5 * (mixture_mobility(i, s0[i]) + mixture_mobility(j, s0[j])) * (s1[j] - s1[i]);
+    return h * 0.5 * (s0[i] + s0[j]) * (s1[j] - s1[i]);
 }
 
-// s3 ← dt ∇·(ψ d m(c) ∇μ) by finite volumes (harmonic face mean of ψ d, arithmetic of m):
-// s0 = c, s1 = μ, s2 = ψ d (flag 1; else uniform 1), s4 = ψ_m stacked, s5 = ψ (for m).
+// s3 ← dt ∇·(ψ d m ∇μ) by finite volumes (harmonic face mean of ψ d, arithmetic of m):
+// s0 = m (`site_mobility`), s1 = μ, s2 = ψ d (flag 1; else uniform 1).
 @compute @workgroup_size(256)
 fn fv_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -228,8 +233,8 @@ fn commit(
 // (cahn_hilliard.rs `mobility_flux`, `accumulate_divergence`, `filter_increment`); these are
 // their twins for the multi-material step.
 
-// s1 ← (ψ d m(c) Re(s1), 0): one flux component in real space (s0 = c, s2 = ψ d with flag 1,
-// s4 = ψ_m stacked, s5 = ψ).
+// s1 ← (ψ d m Re(s1), 0): one flux component in real space (s0 = m from `site_mobility`,
+// s2 = ψ d with flag 1).
 @compute @workgroup_size(256)
 fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -240,7 +245,7 @@ fn mobility_flux(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     if (op.flag == 1u) {
         f = s2[i];
     }
-    s1[2u * i] = f * mixture_mobility(i, s0[i]) * s1[2u * i];
+    s1[2u * i] = f * s0[i] * s1[2u * i];
     s1[2u * i + 1u] = 0.0;
 }
 

@@ -159,27 +159,35 @@ impl Chemistry {
             .collect()
     }
 
-    /// Σ_m (ψ_m/ψ) g_m'(c) at voxel i (solid voxels).
+    /// Σ_m (ψ_m/ψ) q_m(c) at voxel i for a per-host quantity q (g', g'', the blocking
+    /// factor): each host weighed by its share of the voxel's sites. With ψ uniform the weights
+    /// are ψ_m themselves (they sum to 1), and one host is q(c) alone.
     #[inline]
-    pub fn mu_chemical(&self, i: usize, c: f64) -> f64 {
+    fn mixture(&self, i: usize, q: impl Fn(&FreeEnergy) -> f64) -> f64 {
         match &self.psi {
-            None if self.components.len() == 1 => self.components[0].free_energy.mu(c),
+            None if self.components.len() == 1 => q(&self.components[0].free_energy),
             None => self
                 .components
                 .iter()
-                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.mu(c))
+                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * q(&comp.free_energy))
                 .sum(),
             Some(psi) => {
                 let mut s = 0.0;
                 for comp in &self.components {
                     let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
                     if w > 0.0 {
-                        s += w * comp.free_energy.mu(c);
+                        s += w * q(&comp.free_energy);
                     }
                 }
                 s / psi[i].max(self.psi_floor)
             }
         }
+    }
+
+    /// Σ_m (ψ_m/ψ) g_m'(c) at voxel i (solid voxels).
+    #[inline]
+    pub fn mu_chemical(&self, i: usize, c: f64) -> f64 {
+        self.mixture(i, |fe| fe.mu(c))
     }
 
     /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 and capped at 1e4 kT: the curvature the
@@ -188,52 +196,18 @@ impl Chemistry {
     /// full or empty overshoots by round-off; the log in μ still pulls such a voxel back.
     #[inline]
     pub fn curvature(&self, i: usize, c: f64) -> f64 {
-        let v = match &self.psi {
-            None if self.components.len() == 1 => self.components[0].free_energy.d2(c),
-            None => self
-                .components
-                .iter()
-                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.d2(c))
-                .sum(),
-            Some(psi) => {
-                let mut s = 0.0;
-                for comp in &self.components {
-                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
-                    if w > 0.0 {
-                        s += w * comp.free_energy.d2(c);
-                    }
-                }
-                s / psi[i].max(self.psi_floor)
-            }
-        };
-        v.clamp(0.0, CURVATURE_CAP)
+        self.mixture(i, |fe| fe.d2(c)).clamp(0.0, CURVATURE_CAP)
     }
 
     /// Σ_m (ψ_m/ψ) b_m(c) at voxel i: the site-blocking mobility factor of a mixture of hosts
-    /// ([`FreeEnergy::blocking`]), weighted by their share of the voxel's sites as μ is.
+    /// ([`FreeEnergy::blocking`]), weighted by their share of the voxel's sites as μ is; 1 for
+    /// a constant mobility.
     #[inline]
     pub fn mobility_at(&self, i: usize, c: f64) -> f64 {
         if self.mobility == Mobility::Constant {
             return 1.0;
         }
-        match &self.psi {
-            None if self.components.len() == 1 => self.components[0].free_energy.blocking(c),
-            None => self
-                .components
-                .iter()
-                .map(|comp| comp.psi.as_ref().map_or(1.0, |p| p[i]) * comp.free_energy.blocking(c))
-                .sum(),
-            Some(psi) => {
-                let mut s = 0.0;
-                for comp in &self.components {
-                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
-                    if w > 0.0 {
-                        s += w * comp.free_energy.blocking(c);
-                    }
-                }
-                s / psi[i].max(self.psi_floor)
-            }
-        }
+        self.mixture(i, |fe| fe.blocking(c))
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.

@@ -30,6 +30,7 @@ pub fn chemical_potential(
 
 /// `m[i]` ← the site-blocking mobility factor of voxel i ([`Chemistry::mobility_at`]): per
 /// segment and per host, so that m f'' stays bounded at a segment's ends (model.md §8).
+/// Mirror of `site_mobility` in chemistry.wgsl.
 pub fn site_mobility(c: &[f64], chem: &Chemistry, m: &mut [f64]) {
     m.par_iter_mut()
         .enumerate()

@@ -19,7 +19,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 37] = [
+const ENTRIES: [&str; 38] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -32,6 +32,7 @@ const ENTRIES: [&str; 37] = [
     "finish",
     "scalar",
     "gather_nearest",
+    "site_mobility",
     "chemical_potential",
     "add_grad_log_psi",
     "elastic_potential",

@@ -132,6 +132,8 @@ pub struct SystemStep {
     weights: BufId,
     c: BufId,
     mu: BufId,
+    /// The site-blocking mobility factor of this step (`site_mobility`).
+    mobility: BufId,
     lap: BufId,
     tmp: BufId,
     b: BufId,
@@ -395,8 +397,9 @@ impl SystemStep {
         };
         let c = k.upload("c", &problem.initial_c);
         let mut field = |name: &str| k.zeros(name, n);
-        let (mu, lap, tmp, b, x, r, z, p, q) = (
+        let (mu, mobility, lap, tmp, b, x, r, z, p, q) = (
             field("mu"),
+            field("mobility"),
             field("laplacian"),
             field("tmp"),
             field("rhs"),
@@ -488,6 +491,7 @@ impl SystemStep {
             weights,
             c,
             mu,
+            mobility,
             lap,
             tmp,
             b,
@@ -557,12 +561,25 @@ impl SystemStep {
         self.copy(enc, self.tmp, field, self.n);
     }
 
+    /// `mobility` ← the site-blocking factor of the current c (chemistry.rs `site_mobility`).
+    fn encode_site_mobility(&self, enc: &mut wgpu::CommandEncoder) {
+        let dummy = self.k.dummy();
+        self.k.run(
+            enc,
+            "site_mobility",
+            op(),
+            &[self.c, self.mobility, dummy, self.psi, self.psim],
+            self.n,
+        );
+    }
+
     /// The uniform-density step (cpu/mod.rs, ψ = None): ∇·(m∇μ) in Fourier space and the
     /// constant-coefficient filter; the increment into `x`.
     fn encode_spectral_increment(&self, enc: &mut wgpu::CommandEncoder, div_hat: BufId) {
         let (k, n) = (&self.k, self.n);
         k.run(enc, "weighted_to_complex", op(), &[self.mu, self.hat], n);
         self.fft(enc, self.hat, false);
+        self.encode_site_mobility(enc);
         let flux_flag = self.flux.is_some() as u32;
         let flux = self.flux.unwrap_or(self.k.dummy());
         for axis in 0..self.dim {
@@ -571,12 +588,11 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             };
-            let dummy = self.k.dummy();
             k.run(
                 enc,
                 "mobility_flux",
                 m,
-                &[self.c, self.hat2, flux, dummy, self.psim, self.psi],
+                &[self.mobility, self.hat2, flux],
                 n,
             );
             self.fft(enc, self.hat2, false);
@@ -676,6 +692,7 @@ impl SystemStep {
             n,
             (BEFORE, 2),
         );
+        self.encode_site_mobility(&mut enc);
         let flux_flag = self.flux.is_some() as u32;
         let flux = self.flux.unwrap_or(self.k.dummy());
         k.run(
@@ -685,7 +702,7 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             },
-            &[self.c, self.mu, flux, self.tmp, self.psim, self.psi],
+            &[self.mobility, self.mu, flux, self.tmp],
             n,
         );
         k.run(
