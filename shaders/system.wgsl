@@ -61,7 +61,9 @@ struct Op {
 };
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<uniform> op: Op;
+// The op record is read-only storage, not a uniform: lavapipe compiles (and keeps) a shader
+// variant for each set of uniform values that steers control flow (kernels.rs, the op ring).
+@group(0) @binding(1) var<storage, read> op: Op;
 @group(0) @binding(2) var<storage, read_write> scal: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> table: array<f32>;

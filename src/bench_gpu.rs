@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::backend::gpu::GpuBackend;
 use crate::backend::gpu::context::GpuContext;
 use crate::backend::gpu::fft::GpuRfft;
+use crate::backend::gpu::recorder::Recorder;
 use crate::backend::{Backend, cpu::CpuBackend};
 use crate::bench::{Case, ch_problem, full_problem, time_steps};
 use crate::error::Result;
@@ -160,7 +161,7 @@ pub fn time_fft_pair(ctx: &GpuContext, case: Case) -> Result<f64> {
         buffer("fft bench sync", 16),
     );
     let pair = |reps: usize| -> Result<()> {
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        let mut enc = Recorder::new(&ctx.device);
         for _ in 0..reps {
             rfft.forward(ctx, &mut enc, &real, &spectrum);
             rfft.inverse(ctx, &mut enc, &spectrum, &real);

@@ -4,6 +4,7 @@
 use rustfft::FftPlanner;
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::fft::GpuFft;
+use swellfield::backend::gpu::recorder::Recorder;
 use swellfield::initial::SplitMix64;
 use wgpu::util::DeviceExt;
 
@@ -83,7 +84,7 @@ fn fft_matches_rustfft() {
                         | wgpu::BufferUsages::COPY_SRC
                         | wgpu::BufferUsages::COPY_DST,
                 });
-            let mut enc = ctx.device.create_command_encoder(&Default::default());
+            let mut enc = Recorder::new(&ctx.device);
             fft.encode(&ctx, &mut enc, &buffer, inverse);
             ctx.queue.submit([enc.finish()]);
             let got = ctx.read_f32(&buffer).unwrap();
@@ -160,7 +161,7 @@ fn real_transforms_match_rustfft() {
             usage,
             mapped_at_creation: false,
         });
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        let mut enc = Recorder::new(&ctx.device);
         rfft.forward(&ctx, &mut enc, &real, &spectrum);
         ctx.queue.submit([enc.finish()]);
         let got = ctx.read_f32(&spectrum).unwrap();
@@ -183,7 +184,7 @@ fn real_transforms_match_rustfft() {
             worst / scale
         );
         assert!(worst / scale < bound, "{n:?} R2C: {:e}", worst / scale);
-        let mut enc = ctx.device.create_command_encoder(&Default::default());
+        let mut enc = Recorder::new(&ctx.device);
         rfft.inverse(&ctx, &mut enc, &spectrum, &real);
         ctx.queue.submit([enc.finish()]);
         let back = ctx.read_f32(&real).unwrap();

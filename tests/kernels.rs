@@ -621,3 +621,41 @@ fn linalg_matches_cpu() {
     b.k.submit(enc);
     assert_eq!(scalars(&b)[6], 1.0, "‖r‖² ≤ 2 ‖b‖² stops the solve");
 }
+
+/// Resident memory of this process, kB.
+fn resident_kb() -> i64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .expect("VmRSS in /proc/self/status")
+}
+
+/// A long run must not grow the process. The op record steers `scalar`'s control flow; bound
+/// as a uniform it made lavapipe compile and keep a shader variant per dispatch (~100 kB each,
+/// 1 GB per 10⁴ dispatches), which is why it is bound as read-only storage.
+#[test]
+fn dispatches_do_not_grow_memory() {
+    let b = bench("configs/verification/galvanostatic.toml", &[]);
+    let burst = |b: &Bench| {
+        for _ in 0..20 {
+            let mut enc = b.k.encoder();
+            for _ in 0..50 {
+                b.k.scalar(&mut enc, Op::default());
+            }
+            b.k.submit(enc);
+            b.ctx.read_f32(&b.k.scalars).unwrap();
+        }
+    };
+    burst(&b);
+    let before = resident_kb();
+    for _ in 0..3 {
+        burst(&b);
+    }
+    let grown = resident_kb() - before;
+    assert!(
+        grown < 16 * 1024,
+        "3000 dispatches of `scalar` grew the process by {grown} kB (a leak would be ~300 MB)"
+    );
+}

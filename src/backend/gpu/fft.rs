@@ -2,9 +2,13 @@
 //! (`shaders/fft.wgsl`), each line transformed in workgroup memory. Sizes the shader cannot do
 //! (lines longer than 1024) are refused with an error, never silently changed (model.md §6).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use wgpu::util::DeviceExt;
 
 use super::context::GpuContext;
+use super::recorder::Recorder;
 use super::shaders;
 use crate::error::{Error, Result};
 
@@ -52,6 +56,7 @@ pub struct GpuFft {
     table: wgpu::Buffer,
     /// Passes per direction: (inverse, permute, uniform, workgroups).
     params: Vec<(bool, bool, wgpu::Buffer, [u32; 2])>,
+    binds: BindCache,
 }
 
 impl GpuFft {
@@ -220,18 +225,13 @@ impl GpuFft {
             scratch,
             table,
             params,
+            binds: BindCache::default(),
         })
     }
 
     /// Records the forward (unnormalised) or inverse (divided by the voxel count) transform of
     /// `data`, a buffer of `vec2<f32>` in grid order, into `enc`.
-    pub fn encode(
-        &self,
-        ctx: &GpuContext,
-        enc: &mut wgpu::CommandEncoder,
-        data: &wgpu::Buffer,
-        inverse: bool,
-    ) {
+    pub fn encode(&self, ctx: &GpuContext, enc: &mut Recorder, data: &wgpu::Buffer, inverse: bool) {
         for (_, permute, params, groups) in self.params.iter().filter(|p| p.0 == inverse) {
             let (pipeline, scratch) = match (permute, &self.scratch) {
                 (true, Some(scratch)) => (&self.permute, Some(scratch)),
@@ -241,7 +241,7 @@ impl GpuFft {
                 Some(s) => (3, s),
                 None => (2, &self.table),
             };
-            dispatch(
+            self.binds.dispatch(
                 ctx,
                 enc,
                 pipeline,
@@ -249,7 +249,7 @@ impl GpuFft {
                 *groups,
             );
             if let Some(s) = scratch {
-                enc.copy_buffer_to_buffer(s, 0, data, 0, s.size());
+                enc.copy(s, data, s.size());
             }
         }
     }
@@ -270,6 +270,7 @@ pub struct GpuRfft {
     forward_params: wgpu::Buffer,
     inverse_params: wgpu::Buffer,
     groups: [[u32; 2]; 2],
+    binds: BindCache,
 }
 
 impl GpuRfft {
@@ -356,6 +357,7 @@ impl GpuRfft {
             forward_params: uniform(-1.0, g[0][0]),
             inverse_params: uniform(1.0, g[1][0]),
             groups: g,
+            binds: BindCache::default(),
         })
     }
 
@@ -367,7 +369,7 @@ impl GpuRfft {
     fn reorder(
         &self,
         ctx: &GpuContext,
-        enc: &mut wgpu::CommandEncoder,
+        enc: &mut Recorder,
         from: &wgpu::Buffer,
         to: &wgpu::Buffer,
         inverse: bool,
@@ -377,7 +379,7 @@ impl GpuRfft {
         } else {
             (&self.split, &self.forward_params, self.groups[0])
         };
-        dispatch(
+        self.binds.dispatch(
             ctx,
             enc,
             pipeline,
@@ -390,7 +392,7 @@ impl GpuRfft {
     pub fn forward(
         &self,
         ctx: &GpuContext,
-        enc: &mut wgpu::CommandEncoder,
+        enc: &mut Recorder,
         real: &wgpu::Buffer,
         spectrum: &wgpu::Buffer,
     ) {
@@ -403,7 +405,7 @@ impl GpuRfft {
     pub fn inverse(
         &self,
         ctx: &GpuContext,
-        enc: &mut wgpu::CommandEncoder,
+        enc: &mut Recorder,
         spectrum: &wgpu::Buffer,
         real: &wgpu::Buffer,
     ) {
@@ -429,32 +431,50 @@ fn twiddle_table(ctx: &GpuContext, len: usize) -> wgpu::Buffer {
         })
 }
 
-/// Records one dispatch of an fft.wgsl entry point over `groups` workgroups, binding each
-/// (binding, buffer) pair in its own pass.
-fn dispatch(
-    ctx: &GpuContext,
-    enc: &mut wgpu::CommandEncoder,
-    pipeline: &wgpu::ComputePipeline,
-    buffers: &[(u32, &wgpu::Buffer)],
-    groups: [u32; 2],
-) {
-    let entries: Vec<wgpu::BindGroupEntry> = buffers
-        .iter()
-        .map(|(binding, buffer)| wgpu::BindGroupEntry {
-            binding: *binding,
-            resource: buffer.as_entire_binding(),
-        })
-        .collect();
-    let bind = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-        label: Some("fft"),
-        layout: &pipeline.get_bind_group_layout(0),
-        entries: &entries,
-    });
-    let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-        label: Some("fft"),
-        timestamp_writes: None,
-    });
-    pass.set_pipeline(pipeline);
-    pass.set_bind_group(0, &bind, &[]);
-    pass.dispatch_workgroups(groups[0], groups[1], 1);
+/// The bind groups of the (pipeline, buffers) combinations a transform has recorded: a step
+/// transforms the same few fields again and again, so each combination is created once.
+#[derive(Default)]
+struct BindCache(RefCell<HashMap<BindKey, wgpu::BindGroup>>);
+
+type BindKey = (wgpu::ComputePipeline, Vec<(u32, wgpu::Buffer)>);
+
+impl BindCache {
+    /// Records one dispatch of an fft.wgsl entry point over `groups` workgroups with each
+    /// (binding, buffer) pair bound.
+    fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        enc: &mut Recorder,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[(u32, &wgpu::Buffer)],
+        groups: [u32; 2],
+    ) {
+        let key: BindKey = (
+            pipeline.clone(),
+            buffers
+                .iter()
+                .map(|(b, buf)| (*b, (*buf).clone()))
+                .collect(),
+        );
+        let bind = self
+            .0
+            .borrow_mut()
+            .entry(key)
+            .or_insert_with(|| {
+                let entries: Vec<wgpu::BindGroupEntry> = buffers
+                    .iter()
+                    .map(|(binding, buffer)| wgpu::BindGroupEntry {
+                        binding: *binding,
+                        resource: buffer.as_entire_binding(),
+                    })
+                    .collect();
+                ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("fft"),
+                    layout: &pipeline.get_bind_group_layout(0),
+                    entries: &entries,
+                })
+            })
+            .clone();
+        enc.dispatch(pipeline, &[(&bind, &[])], groups);
+    }
 }

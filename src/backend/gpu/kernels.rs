@@ -11,6 +11,7 @@ use wgpu::util::DeviceExt;
 
 use super::context::GpuContext;
 use super::params::{Op, SystemParams, WORKGROUP};
+use super::recorder::Recorder;
 use super::shaders;
 use crate::error::Result;
 
@@ -70,7 +71,7 @@ const REDUCING: [&str; 6] = [
     "range_partial",
 ];
 
-/// Op uniforms per submission (256-byte aligned each).
+/// Op records per submission (256-byte aligned each, the largest storage offset alignment).
 const RING: usize = 8192;
 const OP_STRIDE: u64 = 256;
 /// Device scalars (system.wgsl's slots).
@@ -124,7 +125,11 @@ impl Kernels {
         let ring = dev.create_buffer(&wgpu::BufferDescriptor {
             label: Some("op ring"),
             size: RING as u64 * OP_STRIDE,
-            usage: U::UNIFORM | U::COPY_DST,
+            // Storage, not uniform: lavapipe (Mesa 22.3) compiles a shader variant for the
+            // values of a uniform that steers control flow and never frees it, so an op uniform
+            // grew the process by ~100 kB per dispatch of `scalar` and recompiled the kernels
+            // over and over. Read-only storage costs a real GPU nothing here.
+            usage: U::STORAGE | U::COPY_DST,
             mapped_at_creation: false,
         });
         let mut init = [0.0f32; SCALARS];
@@ -152,7 +157,7 @@ impl Kernels {
                 label: Some("system fixed"),
                 entries: &[
                     entry(0, un, false),
-                    entry(1, un, true),
+                    entry(1, ro, true),
                     entry(2, rw, false),
                     entry(3, rw, false),
                     entry(4, ro, false),
@@ -310,7 +315,7 @@ impl Kernels {
     /// Records `entry` over `n` elements with `op` (its `n` and `parts` filled in here).
     pub fn run(
         &self,
-        enc: &mut wgpu::CommandEncoder,
+        enc: &mut Recorder,
         entry: &'static str,
         mut op: Op,
         slots: &[BufId],
@@ -335,21 +340,18 @@ impl Kernels {
             (ops.len() - 1) as u64 * OP_STRIDE
         };
         let bind = self.bind(slots);
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(entry),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&self.pipelines[entry]);
-        pass.set_bind_group(0, &self.bind0, &[offset as u32]);
-        pass.set_bind_group(1, &bind, &[]);
-        pass.dispatch_workgroups(groups[0], groups[1], 1);
+        enc.dispatch(
+            &self.pipelines[entry],
+            &[(&self.bind0, &[offset as u32]), (&bind, &[])],
+            groups,
+        );
     }
 
     /// Records a reducing entry and the `finish` that folds it into scal[dst] (flag as in
     /// linalg.wgsl's `finish`).
     pub fn reduce(
         &self,
-        enc: &mut wgpu::CommandEncoder,
+        enc: &mut Recorder,
         entry: &'static str,
         op: Op,
         slots: &[BufId],
@@ -378,16 +380,16 @@ impl Kernels {
     }
 
     /// Runs a scalar program.
-    pub fn scalar(&self, enc: &mut wgpu::CommandEncoder, op: Op) {
+    pub fn scalar(&self, enc: &mut Recorder, op: Op) {
         self.run(enc, "scalar", op, &[], 1);
     }
 
-    pub fn encoder(&self) -> wgpu::CommandEncoder {
-        self.device.create_command_encoder(&Default::default())
+    pub fn encoder(&self) -> Recorder {
+        Recorder::new(&self.device)
     }
 
     /// Uploads the recorded ops and submits `enc`.
-    pub fn submit(&self, enc: wgpu::CommandEncoder) {
+    pub fn submit(&self, enc: Recorder) {
         let ops = std::mem::take(&mut *self.ops.borrow_mut());
         let mut bytes = vec![0u8; ops.len() * OP_STRIDE as usize];
         for (k, op) in ops.iter().enumerate() {

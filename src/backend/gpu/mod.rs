@@ -7,6 +7,7 @@ pub mod context;
 pub mod fft;
 pub mod kernels;
 pub mod params;
+pub mod recorder;
 pub mod shaders;
 pub mod system;
 
@@ -15,6 +16,7 @@ use wgpu::util::DeviceExt;
 use self::context::GpuContext;
 use self::fft::GpuFft;
 use self::params::{AxisParams, Params, WORKGROUP};
+use self::recorder::Recorder;
 use crate::backend::{Backend, BackendKind, Observables, StepReport};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
@@ -340,26 +342,21 @@ impl SpectralStep {
         })
     }
 
-    fn dispatch(&self, enc: &mut wgpu::CommandEncoder, entry: &str, axis: usize) {
+    fn dispatch(&self, enc: &mut Recorder, entry: &str, axis: usize) {
         let k = ENTRIES
             .iter()
             .position(|e| *e == entry)
             .expect("a known entry point");
-        let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some(entry),
-            timestamp_writes: None,
-        });
-        pass.set_pipeline(&self.pipelines[k]);
-        pass.set_bind_group(0, &self.binds[axis], &[]);
-        if entry == "finish_reduce" {
-            pass.dispatch_workgroups(1, 1, 1);
+        let groups = if entry == "finish_reduce" {
+            [1, 1]
         } else {
-            pass.dispatch_workgroups(self.groups[0], self.groups[1], 1);
-        }
+            self.groups
+        };
+        enc.dispatch(&self.pipelines[k], &[(&self.binds[axis], &[])], groups);
     }
 
     /// Records μ into `mu` (real part) from the current c; leaves F(c) in `c_hat`.
-    fn encode_chemical_potential(&self, enc: &mut wgpu::CommandEncoder) {
+    fn encode_chemical_potential(&self, enc: &mut Recorder) {
         self.dispatch(enc, "load_c", 0);
         self.fft.encode(&self.ctx, enc, &self.c_hat, false);
         self.dispatch(enc, "laplacian", 0);
@@ -368,7 +365,7 @@ impl SpectralStep {
     }
 
     /// Submits `enc` with a copy of the two reduction results and reads them.
-    fn finish_and_read(&self, mut enc: wgpu::CommandEncoder) -> Result<[f32; 8]> {
+    fn finish_and_read(&self, mut enc: Recorder) -> Result<[f32; 8]> {
         self.dispatch(&mut enc, "finish_reduce", 0);
         self.ctx.queue.submit([enc.finish()]);
         let v = self.ctx.read_f32(&self.result)?;
@@ -382,7 +379,7 @@ impl SpectralStep {
         self.ctx
             .queue
             .write_buffer(&self.params_buffer, 0, bytemuck::bytes_of(&self.params));
-        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        let mut enc = Recorder::new(&self.ctx.device);
         self.encode_chemical_potential(&mut enc);
         self.fft.encode(&self.ctx, &mut enc, &self.mu, false);
         for axis in 0..self.dim {
@@ -407,7 +404,7 @@ impl SpectralStep {
     }
 
     fn observe(&mut self) -> Result<Observables> {
-        let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+        let mut enc = Recorder::new(&self.ctx.device);
         self.dispatch(&mut enc, "load_c", 0);
         self.fft.encode(&self.ctx, &mut enc, &self.c_hat, false);
         self.dispatch(&mut enc, "observe_reduce", 0);
@@ -444,7 +441,7 @@ impl SpectralStep {
                     .map(f64::from)
                     .collect(),
                 FieldName::Mu => {
-                    let mut enc = self.ctx.device.create_command_encoder(&Default::default());
+                    let mut enc = Recorder::new(&self.ctx.device);
                     self.encode_chemical_potential(&mut enc);
                     self.ctx.queue.submit([enc.finish()]);
                     self.ctx

@@ -52,7 +52,7 @@ impl SystemStep {
     }
 
     /// The spectra of C : `from` (a stacked strain-like tensor) in `el.spectra`, unnormalised.
-    fn stress_spectra(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, from: BufId) {
+    fn stress_spectra(&self, enc: &mut Recorder, el: &Elastic, from: BufId) {
         let mut slots = vec![from, el.local];
         slots.extend_from_slice(&el.spectra);
         self.k.run(enc, "hooke_to_spectra", op(), &slots, self.n);
@@ -62,14 +62,14 @@ impl SystemStep {
     }
 
     /// Runs an entry over the six spectra (slots s2..s7) of `el`.
-    fn on_spectra(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, entry: &'static str) {
+    fn on_spectra(&self, enc: &mut Recorder, el: &Elastic, entry: &'static str) {
         let mut slots = vec![self.k.dummy(), self.k.dummy()];
         slots.extend_from_slice(&el.spectra);
         self.k.run(enc, entry, op(), &slots, self.n);
     }
 
     /// `to` ← the real tensor whose spectra `el.spectra` hold (inverse transforms).
-    fn spectra_to(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, to: BufId) {
+    fn spectra_to(&self, enc: &mut Recorder, el: &Elastic, to: BufId) {
         for s in el.spectra {
             self.fft(enc, s, true);
         }
@@ -79,7 +79,7 @@ impl SystemStep {
     }
 
     /// scal[dst] ← ‖P τ‖² (Frobenius) of the tensor whose spectra `el.spectra` hold.
-    fn compatible_norm(&self, enc: &mut wgpu::CommandEncoder, el: &Elastic, dst: u32) {
+    fn compatible_norm(&self, enc: &mut Recorder, el: &Elastic, dst: u32) {
         let mut slots = vec![self.k.dummy(), self.k.dummy()];
         slots.extend_from_slice(&el.spectra);
         self.k.reduce(
@@ -93,10 +93,10 @@ impl SystemStep {
     }
 
     /// Conjugate gradients on `P C P ε = P C ε*`; returns (iterations, done flag).
-    fn elastic_cg(&self, mut enc: wgpu::CommandEncoder, el: &Elastic) -> Result<(u64, f32)> {
+    fn elastic_cg(&self, mut enc: Recorder, el: &Elastic) -> Result<(u64, f32)> {
         let (k, n) = (&self.k, self.n);
         let tensor = 6 * n;
-        let apply = |enc: &mut wgpu::CommandEncoder, from: BufId, to: BufId| {
+        let apply = |enc: &mut Recorder, from: BufId, to: BufId| {
             self.stress_spectra(enc, el, from);
             self.on_spectra(enc, el, "project");
             self.spectra_to(enc, el, to);
@@ -125,7 +125,7 @@ impl SystemStep {
             },
         );
         let frozen = Op { frozen: 1, ..op() };
-        let iteration = |enc: &mut wgpu::CommandEncoder| {
+        let iteration = |enc: &mut Recorder| {
             apply(enc, el.p, el.q);
             self.dot(enc, el.p, el.q, PQ, true);
             k.scalar(
@@ -169,7 +169,7 @@ impl SystemStep {
         // f32 round-off drifts the recursive residual away from the true one over hundreds of
         // iterations at a 10⁴ stiffness contrast; each batch starts from the true residual
         // (residual replacement, van der Vorst & Ye 2000), keeping the search direction.
-        let refresh = |enc: &mut wgpu::CommandEncoder| {
+        let refresh = |enc: &mut Recorder| {
             k.run(
                 enc,
                 "lincomb",
@@ -188,11 +188,7 @@ impl SystemStep {
     /// (iterations, done flag). Each iteration transforms σ once: the residual norm comes from
     /// its spectra by Parseval before Γ⁰ overwrites them. The residual is recomputed from ε
     /// every iteration (not recursive), so it needs no replacement.
-    fn elastic_fixed_point(
-        &self,
-        mut enc: wgpu::CommandEncoder,
-        el: &Elastic,
-    ) -> Result<(u64, f32)> {
+    fn elastic_fixed_point(&self, mut enc: Recorder, el: &Elastic) -> Result<(u64, f32)> {
         let (k, n) = (&self.k, self.n);
         let tensor = 6 * n;
         // The reference medium halfway between the softest and the stiffest voxel (λ and μ are
@@ -204,7 +200,7 @@ impl SystemStep {
         self.stress_spectra(&mut enc, el, el.eigen);
         self.compatible_norm(&mut enc, el, BNORM2);
         // RR ← ‖P σ(ε)‖² and the spectra ← Γ⁰[σ(ε)] with the mean update.
-        let residual_and_update = |enc: &mut wgpu::CommandEncoder| {
+        let residual_and_update = |enc: &mut Recorder| {
             k.run(
                 enc,
                 "lincomb",
@@ -226,7 +222,7 @@ impl SystemStep {
                 ..op()
             },
         );
-        let iteration = |enc: &mut wgpu::CommandEncoder| {
+        let iteration = |enc: &mut Recorder| {
             self.spectra_to(enc, el, el.p);
             let minus = Op {
                 a: ONE,

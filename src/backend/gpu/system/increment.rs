@@ -6,7 +6,7 @@ use super::*;
 
 impl SystemStep {
     /// out += Σ_g W_g F⁻¹[s_g F(W_g x)], s_g = dt L_g (flag 0) or 1/(ψ̄_g + dt L_g) (flag 1).
-    fn group_pass(&self, enc: &mut wgpu::CommandEncoder, x: BufId, out: BufId, flag: u32) {
+    fn group_pass(&self, enc: &mut Recorder, x: BufId, out: BufId, flag: u32) {
         let (k, n) = (&self.k, self.n);
         for g in 0..self.groups {
             let w = Op {
@@ -40,7 +40,7 @@ impl SystemStep {
     }
 
     /// out = (M + dt L + dt R) x.
-    pub(super) fn operator(&self, enc: &mut wgpu::CommandEncoder, x: BufId, out: BufId) {
+    pub(super) fn operator(&self, enc: &mut Recorder, x: BufId, out: BufId) {
         let (k, n) = (&self.k, self.n);
         k.run(enc, "mass_times", op(), &[x, out, self.psi], n);
         self.group_pass(enc, x, out, 0);
@@ -66,19 +66,12 @@ impl SystemStep {
         }
     }
 
-    pub(super) fn precondition(&self, enc: &mut wgpu::CommandEncoder, r: BufId, z: BufId) {
+    pub(super) fn precondition(&self, enc: &mut Recorder, r: BufId, z: BufId) {
         self.k.run(enc, "fill", op(), &[z], self.n);
         self.group_pass(enc, r, z, 1);
     }
 
-    pub(super) fn dot(
-        &self,
-        enc: &mut wgpu::CommandEncoder,
-        a: BufId,
-        b: BufId,
-        dst: u32,
-        tensor: bool,
-    ) {
+    pub(super) fn dot(&self, enc: &mut Recorder, a: BufId, b: BufId, dst: u32, tensor: bool) {
         let len = if tensor { 6 * self.n } else { self.n };
         let o = Op {
             flag: tensor as u32,
@@ -91,10 +84,10 @@ impl SystemStep {
     /// returns the iterations. `record` records one iteration.
     pub(super) fn iterate(
         &self,
-        mut enc: wgpu::CommandEncoder,
+        mut enc: Recorder,
         max_iterations: u64,
-        record: impl Fn(&mut wgpu::CommandEncoder),
-        refresh: Option<&dyn Fn(&mut wgpu::CommandEncoder)>,
+        record: impl Fn(&mut Recorder),
+        refresh: Option<&dyn Fn(&mut Recorder)>,
     ) -> Result<(u64, f32)> {
         let mut batch = 4;
         loop {
@@ -132,7 +125,7 @@ impl SystemStep {
     }
 
     /// Solves (M + dt L + dt R) x = b on the device.
-    pub(super) fn increment(&self, mut enc: wgpu::CommandEncoder) -> Result<u64> {
+    pub(super) fn increment(&self, mut enc: Recorder) -> Result<u64> {
         let (k, n) = (&self.k, self.n);
         let (b, x, r, z, p, q) = (self.b, self.x, self.r, self.z, self.p, self.q);
         self.dot(&mut enc, b, b, BNORM2, false);

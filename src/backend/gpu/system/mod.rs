@@ -12,6 +12,7 @@ use super::context::GpuContext;
 use super::fft::GpuFft;
 use super::kernels::{BufId, Kernels};
 use super::params::{Op, SystemParams};
+use super::recorder::Recorder;
 use crate::backend::{Observables, StepReport};
 use crate::config::{DriveMode, SolverKind};
 use crate::error::{Error, Result};
@@ -520,7 +521,7 @@ impl SystemStep {
         &self.ctx
     }
 
-    fn fft(&self, enc: &mut wgpu::CommandEncoder, id: BufId, inverse: bool) {
+    fn fft(&self, enc: &mut Recorder, id: BufId, inverse: bool) {
         self.fft.encode(&self.ctx, enc, self.k.buffer(id), inverse);
     }
 
@@ -529,13 +530,13 @@ impl SystemStep {
     }
 
     /// dst ← src over `len` elements.
-    fn copy(&self, enc: &mut wgpu::CommandEncoder, src: BufId, dst: BufId, len: usize) {
+    fn copy(&self, enc: &mut Recorder, src: BufId, dst: BufId, len: usize) {
         self.k.run(enc, "copy", op(), &[src, dst], len);
     }
 
     /// hat2 ← F⁻¹(i k_axis hat): one component of the gradient of the field whose spectrum
     /// `hat` holds.
-    fn gradient_of_hat(&self, enc: &mut wgpu::CommandEncoder, axis: usize) {
+    fn gradient_of_hat(&self, enc: &mut Recorder, axis: usize) {
         self.copy(enc, self.hat, self.hat2, 2 * self.n);
         let o = Op {
             flag: 3,
@@ -547,7 +548,7 @@ impl SystemStep {
     }
 
     /// In place: field ← field[nearest solid] (nothing without pores).
-    fn extend(&self, enc: &mut wgpu::CommandEncoder, field: BufId) {
+    fn extend(&self, enc: &mut Recorder, field: BufId) {
         let Some(pores) = &self.pores else {
             return;
         };
@@ -562,7 +563,7 @@ impl SystemStep {
     }
 
     /// `mobility` ← the site-blocking factor of the current c (chemistry.rs `site_mobility`).
-    fn encode_site_mobility(&self, enc: &mut wgpu::CommandEncoder) {
+    fn encode_site_mobility(&self, enc: &mut Recorder) {
         let dummy = self.k.dummy();
         self.k.run(
             enc,
@@ -575,7 +576,7 @@ impl SystemStep {
 
     /// The uniform-density step (cpu/mod.rs, ψ = None): ∇·(m∇μ) in Fourier space and the
     /// constant-coefficient filter; the increment into `x`.
-    fn encode_spectral_increment(&self, enc: &mut wgpu::CommandEncoder, div_hat: BufId) {
+    fn encode_spectral_increment(&self, enc: &mut Recorder, div_hat: BufId) {
         let (k, n) = (&self.k, self.n);
         k.run(enc, "weighted_to_complex", op(), &[self.mu, self.hat], n);
         self.fft(enc, self.hat, false);
@@ -611,7 +612,7 @@ impl SystemStep {
 
     /// μ into `mu` from the current c (extended into the pores), as the CPU's
     /// `chemical_potential` with its nearest-solid extension.
-    fn encode_chemical_potential(&self, enc: &mut wgpu::CommandEncoder) {
+    fn encode_chemical_potential(&self, enc: &mut Recorder) {
         let (k, n) = (&self.k, self.n);
         self.extend(enc, self.c);
         k.run(enc, "weighted_to_complex", op(), &[self.c, self.hat], n);
