@@ -9,7 +9,7 @@ use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
 use swellfield::backend::cpu::chemistry::site_mobility;
 use swellfield::backend::cpu::elasticity::{
-    Elasticity, WEIGHT, compatible_part, gamma0, mean_update,
+    Elasticity, WEIGHT, compatible_part, gamma0, mean_update, von_mises,
 };
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
@@ -255,6 +255,64 @@ fn update_material_matches_cpu() {
                 1e-6,
             );
         }
+    }
+}
+
+/// `derived_field` (the snapshot's stress components, von Mises stress and tr ε) against
+/// `Elasticity::stress_at` and `von_mises` on a random strain over Si/MoSe2/C's anisotropic
+/// materials: sums of a few products, 1e-6 of the largest value.
+#[test]
+fn derived_field_matches_cpu() {
+    let mut b = bench("configs/si_mose2_carbon.toml", &["grid.n=[32, 32]"]);
+    let p = b.problem.clone();
+    let n = p.grid.len();
+    let mech = p.mechanics.clone().unwrap();
+    let mut el = Elasticity::new(&p, &mech);
+    let c = random(n, 17, 0.0, 1.0);
+    el.update_material(&c);
+    for (k, e) in el.strain.iter_mut().enumerate() {
+        *e = random(n, 40 + k as u64, -0.05, 0.05);
+    }
+    let micro = p.microstructure.as_ref().unwrap();
+    let phi: Vec<f64> = micro.phi.iter().flatten().copied().collect();
+    let local: Vec<f64> = [
+        el.local.iter().map(|l| l.lambda).collect::<Vec<_>>(),
+        el.local.iter().map(|l| l.mu).collect(),
+        el.local.iter().map(|l| l.dlambda).collect(),
+        el.local.iter().map(|l| l.dmu).collect(),
+    ]
+    .concat();
+    let eigen: Vec<f64> = (0..6)
+        .flat_map(|k| el.local.iter().map(move |l| l.eigen[k]))
+        .collect();
+    let strain: Vec<f64> = el.strain.concat();
+    let d = b.k.dummy();
+    let out = b.k.zeros("derived", n);
+    let slots = [
+        b.k.upload("c", &c),
+        b.k.upload("psi", &vec![1.0; n]),
+        b.k.upload("phi", &phi),
+        b.k.upload("strain", &strain),
+        b.k.upload("local", &local),
+        b.k.upload("eigen", &eigen),
+        d,
+        out,
+    ];
+    let stress: Vec<[f64; 6]> = (0..n).map(|i| el.stress_at(i)).collect();
+    for index in 0..8u32 {
+        let cpu: Vec<f64> = match index {
+            0..6 => stress.iter().map(|s| s[index as usize]).collect(),
+            6 => stress.iter().map(|s| von_mises(*s)).collect(),
+            _ => (0..n)
+                .map(|i| el.strain[0][i] + el.strain[1][i] + el.strain[2][i])
+                .collect(),
+        };
+        let o = Op {
+            index,
+            ..Op::default()
+        };
+        b.run("derived_field", o, &slots, n);
+        assert_close(&format!("derived_field {index}"), &cpu, &b.read(out), 1e-6);
     }
 }
 
