@@ -88,6 +88,11 @@ fn regular_solution_with_variable_mobility_agrees() {
 }
 
 #[test]
+fn convergence_case_agrees() {
+    compare("configs/verification/convergence.toml", &[], 40);
+}
+
+#[test]
 fn three_dimensional_run_agrees() {
     compare(
         "configs/verification/conservation.toml",

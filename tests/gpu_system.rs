@@ -249,6 +249,21 @@ fn p2_o3_cathode_agrees() {
 }
 
 #[test]
+fn p2_o3_lamellae_agrees() {
+    agree("configs/p2_o3_lamellae.toml", &["grid.n=[64, 64]"], 4, 1e-3);
+}
+
+#[test]
+fn p2_o3_particle_example_agrees() {
+    agree(
+        "configs/examples/p2_o3_particle.toml",
+        &["grid.n=[64, 64]"],
+        4,
+        1e-3,
+    );
+}
+
+#[test]
 fn three_dimensional_galvanostatic_agrees() {
     agree(
         "configs/verification/galvanostatic.toml",
