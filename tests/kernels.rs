@@ -7,14 +7,14 @@ mod common;
 
 use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
-use swellfield::backend::cpu::chemistry::site_mobility;
+use swellfield::backend::cpu::chemistry::{hand_over_pores, site_mobility};
 use swellfield::backend::cpu::elasticity::{
     Elasticity, WEIGHT, compatible_part, gamma0, mean_update, von_mises,
 };
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
-use swellfield::backend::gpu::system::layout;
+use swellfield::backend::gpu::system::{layout, pore_lists};
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
 
@@ -256,6 +256,42 @@ fn update_material_matches_cpu() {
             );
         }
     }
+}
+
+/// `hand_over_pores` (each pore voxel's share of the flux divergence moved onto its nearest
+/// solid voxel, from the CSR lists) against its CPU mirror on Sn/HC's pores: a solid voxel sums
+/// its own value and a few pore values, 1e-6 of the largest; Σ over the cell is kept.
+#[test]
+fn hand_over_pores_matches_cpu() {
+    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
+    let chem = b.problem.chemistry.clone();
+    let n = b.problem.grid.len();
+    let near = chem.nearest_solid.clone().expect("the cell has pores");
+    assert!(
+        near.iter().enumerate().any(|(i, &j)| j as usize != i),
+        "some voxels are pores"
+    );
+    let v = random(n, 23, -1.0, 1.0);
+    let mut cpu = v.clone();
+    hand_over_pores(&near, &mut cpu);
+    let psi: Vec<f64> = (0..n).map(|i| chem.psi_at(i)).collect();
+    let (offsets, list) = pore_lists(&near);
+    let out = b.k.zeros("handed over", n);
+    let slots = [
+        b.k.upload("v", &v),
+        out,
+        b.k.upload("offsets", &offsets),
+        b.k.upload("list", &list),
+        b.k.upload("psi", &psi),
+    ];
+    b.run("hand_over_pores", Op::default(), &slots, n);
+    let gpu = b.read(out);
+    assert_close("hand_over_pores", &cpu, &gpu, 1e-6);
+    let (sum_v, sum_gpu) = (v.iter().sum::<f64>(), gpu.iter().sum::<f64>());
+    assert!(
+        (sum_v - sum_gpu).abs() <= 1e-5 * v.iter().map(|x| x.abs()).sum::<f64>(),
+        "Σ before {sum_v}, after {sum_gpu}"
+    );
 }
 
 /// `derived_field` (the snapshot's stress components, von Mises stress and tr ε) against

@@ -36,3 +36,16 @@ pub fn site_mobility(c: &[f64], chem: &Chemistry, m: &mut [f64]) {
         .enumerate()
         .for_each(|(i, m)| *m = chem.mobility_at(i, c[i]));
 }
+
+/// Each pore voxel's value handed to its nearest solid voxel (`near[i] == i` on the solid),
+/// leaving 0 on the pores: Σ v is unchanged. Mirror of `hand_over_pores` in chemistry.wgsl.
+pub fn hand_over_pores(near: &[u32], v: &mut [f64]) {
+    for (i, &j) in near.iter().enumerate() {
+        let j = j as usize;
+        if j != i {
+            let share = v[i];
+            v[j] += share;
+            v[i] = 0.0;
+        }
+    }
+}

@@ -313,14 +313,7 @@ impl CpuBackend {
             // reaches them; handing each pore voxel's share to its nearest solid voxel keeps Σ
             // over the solid exactly zero, so diffusion neither makes nor loses ions.
             if let Some(near) = &self.chem.nearest_solid {
-                for (i, &j) in near.iter().enumerate() {
-                    let j = j as usize;
-                    if j != i {
-                        let v = self.work[i];
-                        self.work[j] += v;
-                        self.work[i] = 0.0;
-                    }
-                }
+                chemistry::hand_over_pores(near, &mut self.work);
             }
             let mut b = std::mem::take(&mut self.work);
             let mut x = vec![0.0; b.len()];

@@ -161,6 +161,30 @@ fn op() -> Op {
     Op::default()
 }
 
+/// The pore voxels listed under their nearest solid voxel (CSR: offsets per voxel, then the
+/// list), as `hand_over_pores` in chemistry.wgsl reads them; exact integers stored as f32.
+pub fn pore_lists(near: &[u32]) -> (Vec<f64>, Vec<f64>) {
+    let n = near.len();
+    let mut counts = vec![0usize; n + 1];
+    for (i, &j) in near.iter().enumerate() {
+        if j as usize != i {
+            counts[j as usize + 1] += 1;
+        }
+    }
+    for i in 0..n {
+        counts[i + 1] += counts[i];
+    }
+    let mut fill = counts.clone();
+    let mut list = vec![0.0; counts[n].max(1)];
+    for (i, &j) in near.iter().enumerate() {
+        if j as usize != i {
+            list[fill[j as usize]] = i as f64;
+            fill[j as usize] += 1;
+        }
+    }
+    (counts.iter().map(|&v| v as f64).collect(), list)
+}
+
 /// The uniform and the material table of `problem` (system.wgsl's layouts).
 pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
     let grid = &problem.grid;
@@ -353,28 +377,8 @@ impl SystemStep {
                 "nearest solid",
                 &near.iter().map(|&j| j as f64).collect::<Vec<_>>(),
             );
-            // Pore voxels listed under their nearest solid voxel (CSR), for the hand-over.
-            let mut counts = vec![0usize; n + 1];
-            for (i, &j) in near.iter().enumerate() {
-                if j as usize != i {
-                    counts[j as usize + 1] += 1;
-                }
-            }
-            for i in 0..n {
-                counts[i + 1] += counts[i];
-            }
-            let mut fill = counts.clone();
-            let mut list = vec![0.0; counts[n].max(1)];
-            for (i, &j) in near.iter().enumerate() {
-                if j as usize != i {
-                    list[fill[j as usize]] = i as f64;
-                    fill[j as usize] += 1;
-                }
-            }
-            let pore_offsets = k.upload(
-                "pore offsets",
-                &counts.iter().map(|&v| v as f64).collect::<Vec<_>>(),
-            );
+            let (counts, list) = pore_lists(near);
+            let pore_offsets = k.upload("pore offsets", &counts);
             let pore_list = k.upload("pore list", &list);
             Pores {
                 nearest,
