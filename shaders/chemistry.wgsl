@@ -48,6 +48,33 @@ fn site_mobility(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
 }
 
+// s1 ← (carriers, vacancies) stacked: s1[i] = Σ_m (ψ_m/ψ) a_m(c), s1[n + i] = Σ_m (ψ_m/ψ) v_m(c),
+// or (1, 1) for a constant mobility (s0 = c, s3 = ψ, s4 = ψ_m stacked): the halves of the
+// site-blocking factor the upwind faces of `fv_divergence` take. Mirror: chemistry.rs
+// `site_carriers`.
+@compute @workgroup_size(256)
+fn site_carriers(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    let n = params.count;
+    if (i >= n) {
+        return;
+    }
+    var av = vec2<f32>(1.0);
+    if (params.mobility_kind != 0u) {
+        let c = s0[i];
+        av = vec2<f32>(0.0);
+        for (var m = 0u; m < params.components; m = m + 1u) {
+            let w = s4[m * n + i];
+            if (w > 0.0) {
+                av = av + w * fe_carriers(component_fe(m), c);
+            }
+        }
+        av = av / max(s3[i], params.psi_floor);
+    }
+    s1[i] = av.x;
+    s1[n + i] = av.y;
+}
+
 // s2 ← Σ_m (ψ_m/ψ) g_m'(c) − κ s1 on solid voxels (s0 = c, s1 = the smoothed-boundary
 // Laplacian, s3 = ψ, s4 = ψ_m stacked); other voxels are left for the extension.
 @compute @workgroup_size(256)
@@ -107,11 +134,17 @@ fn face(i: u32, j: u32) -> f32 {
     if (a + b > 0.0) {
         h = 2.0 * a * b / (a + b);
     }
-    return h * 0.5 * (s0[i] + s0[j]) * (s1[j] - s1[i]);
+    let n = params.count;
+    var m = s0[j] * s0[n + i];
+    if (s1[i] > s1[j]) {
+        m = s0[i] * s0[n + j];
+    }
+    return h * m * (s1[j] - s1[i]);
 }
 
-// s3 ← dt ∇·(ψ d m ∇μ) by finite volumes (harmonic face mean of ψ d, arithmetic of m):
-// s0 = m (`site_mobility`), s1 = μ, s2 = ψ d (flag 1; else uniform 1).
+// s3 ← dt ∇·(ψ d m ∇μ) by finite volumes (harmonic face mean of ψ d; upwind m, the carriers
+// of the side the ions leave times the vacancies of the side they enter): s0 = carriers and
+// vacancies stacked (`site_carriers`), s1 = μ, s2 = ψ d (flag 1; else uniform 1).
 @compute @workgroup_size(256)
 fn fv_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
@@ -183,6 +216,29 @@ fn insertion_curvature(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
     }
     g = clamp(g / max(psi, params.psi_floor), 0.0, 1e4);
     s4[i] = psi * s2[i] * g;
+}
+
+// s3 ← r j(c) and s4 ← √(ψ r j) on solid voxels with r > 0, else 0 (s0 = c, s1 = ψ, s2 = r):
+// this step's insertion coefficient, j = 2√(c(1 − c)) with c clamped to [0, 1] for a
+// site-limited exchange current, 1 for a constant one. Mirror: chemistry.rs `exchange_rate`.
+@compute @workgroup_size(256)
+fn exchange_rate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count) {
+        return;
+    }
+    let psi = s1[i];
+    var r = 0.0;
+    if (is_solid(psi) && s2[i] > 0.0) {
+        var j = 1.0;
+        if (params.exchange == 1u) {
+            let c = clamp(s0[i], 0.0, 1.0);
+            j = 2.0 * sqrt(c * (1.0 - c));
+        }
+        r = s2[i] * j;
+    }
+    s3[i] = r;
+    s4[i] = sqrt(psi * r);
 }
 
 // s0 += dt ψ r (f μ + scal[a] flag): the insertion's right-hand side on solid voxels

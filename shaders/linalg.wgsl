@@ -11,6 +11,7 @@ const REST: u32 = 18u;
 const MU_E: u32 = 19u;
 const IONS: u32 = 20u;
 const SHIFT: u32 = 21u;
+const GAIN: u32 = 22u;
 const COMMIT: u32 = 24u;
 
 fn item(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -226,9 +227,12 @@ fn scalar() {
         }
         case 5u: {
             // The galvanostat's μ_e: exactly dt I ions asked for, given the rest of the
-            // right-hand side (scal[a], a plain sum).
+            // right-hand side (scal[a], a plain sum) and this step's Σ_solid ψ r j (scal[b]).
+            // A zero gain (every surface voxel full, or empty when extracting) gives a
+            // non-finite μ_e, which the host turns into an error.
             let dt = params.dt;
-            scal[MU_E] = (dt * params.current - scal[op.a] * params.voxel_volume) / (dt * params.gain);
+            let gain = scal[op.b] * params.voxel_volume;
+            scal[MU_E] = (dt * params.current - scal[op.a] * params.voxel_volume) / (dt * gain);
             scal[IONS] = dt * params.current;
         }
         case 6u: {

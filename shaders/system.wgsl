@@ -31,7 +31,8 @@ struct Params {
     spectral_mask: u32,
     current: f32,
     mu_e: f32,
-    gain: f32,
+    // The insertion's exchange factor: 0 constant, 1 2√(c(1 − c)) (`exchange_rate`).
+    exchange: u32,
     solid_sites: f32,
     voxel_volume: f32,
     // The von Mises stress above which solid counts as overstressed (model units).

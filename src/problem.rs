@@ -210,6 +210,18 @@ impl Chemistry {
         self.mixture(i, |fe| fe.blocking(c))
     }
 
+    /// (carriers, vacancies) at voxel i, each mixed as the mobility factor is.
+    #[inline]
+    pub fn carriers_vacancies_at(&self, i: usize, c: f64) -> (f64, f64) {
+        if self.mobility == Mobility::Constant {
+            return (1.0, 1.0);
+        }
+        (
+            self.mixture(i, |fe| fe.carriers_vacancies(c).0),
+            self.mixture(i, |fe| fe.carriers_vacancies(c).1),
+        )
+    }
+
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.
     #[inline]
     pub fn energy_density(&self, i: usize, c: f64) -> f64 {
@@ -295,6 +307,8 @@ pub struct Drive {
     pub direction: Direction,
     /// r(x) = k_r τ s(x): the insertion coefficient per site, zero off the surface.
     pub rate: Vec<f64>,
+    /// How the step scales r with the filling: r j(c) (chemistry::exchange_factor).
+    pub exchange: crate::config::Exchange,
     /// Ions per model time (Σ ψ c ΔṼ units), signed: positive inserts.
     pub current: f64,
     /// μ_e of a potentiostatic drive, in kT.
@@ -799,6 +813,7 @@ fn build_physical(
             mode: dc.mode,
             direction: dc.direction,
             rate,
+            exchange: dc.exchange_current,
             current: sign * dc.c_rate.unwrap_or(0.0) * capacity * tau / 3600.0,
             mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
             soc_target: dc.soc_target,

@@ -7,7 +7,9 @@ mod common;
 
 use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
-use swellfield::backend::cpu::chemistry::{hand_over_pores, site_mobility};
+use swellfield::backend::cpu::chemistry::{
+    exchange_rate, hand_over_pores, site_carriers, site_mobility,
+};
 use swellfield::backend::cpu::elasticity::{
     Elasticity, WEIGHT, compatible_part, gamma0, mean_update, von_mises,
 };
@@ -15,6 +17,7 @@ use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
 use swellfield::backend::gpu::system::{layout, pore_lists};
+use swellfield::config::Exchange;
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
 
@@ -116,9 +119,100 @@ fn site_mobility_matches_cpu() {
     }
 }
 
+/// ψ_m of every component, stacked as the multi-material families read them.
+fn stacked_psim(p: &Problem) -> Vec<f64> {
+    let ones = vec![1.0; p.grid.len()];
+    p.chemistry
+        .components
+        .iter()
+        .flat_map(|m| m.psi.clone().unwrap_or_else(|| ones.clone()))
+        .collect()
+}
+
+/// `site_carriers` against `chemistry::site_carriers` on Sn/HC and on P2/O3's two-segment P2,
+/// with c drawn beyond [0, 1] so that the floors at 0 act: weighted sums of a few terms of
+/// order one, 1e-6.
+#[test]
+fn site_carriers_matches_cpu() {
+    for (path, grid) in [
+        ("configs/sn_hard_carbon.toml", "grid.n=[32, 32]"),
+        ("configs/p2_o3_cathode.toml", "grid.n=[64, 64]"),
+    ] {
+        let mut b = bench(path, &[grid]);
+        let p = &b.problem;
+        let n = p.grid.len();
+        let c = random(n, 3, -0.05, 1.05);
+        let mut cpu = vec![0.0; 2 * n];
+        site_carriers(&c, &p.chemistry, &mut cpu);
+        let (psi, psim) = (p.chemistry.psi.clone().unwrap(), stacked_psim(p));
+        let (c, out, psi, psim) = (
+            b.k.upload("c", &c),
+            b.k.zeros("carriers", 2 * n),
+            b.k.upload("psi", &psi),
+            b.k.upload("psim", &psim),
+        );
+        let dummy = b.k.dummy();
+        b.run(
+            "site_carriers",
+            Op::default(),
+            &[c, out, dummy, psi, psim],
+            n,
+        );
+        assert_close(&format!("site_carriers ({path})"), &cpu, &b.read(out), 1e-6);
+    }
+}
+
+/// `exchange_rate` against `chemistry::exchange_rate` on Sn/HC's surface rate, c drawn beyond
+/// [0, 1] (the clamp) and in both exchange modes: r j and √(ψ r j), a square root of a product
+/// of order-one terms, 1e-6.
+#[test]
+fn exchange_rate_matches_cpu() {
+    for exchange in [Exchange::SiteLimited, Exchange::Constant] {
+        let set = match exchange {
+            Exchange::SiteLimited => "drive.exchange_current=\"site_limited\"",
+            Exchange::Constant => "drive.exchange_current=\"constant\"",
+        };
+        let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]", set]);
+        let p = &b.problem;
+        let n = p.grid.len();
+        let d = p.drive.clone().unwrap();
+        assert_eq!(d.exchange, exchange);
+        let c = random(n, 4, -0.05, 1.05);
+        let (mut rate, mut sqrt) = (vec![0.0; n], vec![0.0; n]);
+        exchange_rate(&c, &p.chemistry, &d.rate, exchange, &mut rate, &mut sqrt);
+        assert!(rate.iter().any(|&r| r > 0.0), "a surface to test on");
+        let psi = p.chemistry.psi.clone().unwrap();
+        let (c, psi, r, out_rate, out_sqrt) = (
+            b.k.upload("c", &c),
+            b.k.upload("psi", &psi),
+            b.k.upload("r", &d.rate),
+            b.k.zeros("r j", n),
+            b.k.zeros("sqrt", n),
+        );
+        b.run(
+            "exchange_rate",
+            Op::default(),
+            &[c, psi, r, out_rate, out_sqrt],
+            n,
+        );
+        assert_close(
+            &format!("exchange_rate r j ({set})"),
+            &rate,
+            &b.read(out_rate),
+            1e-6,
+        );
+        assert_close(
+            &format!("exchange_rate sqrt ({set})"),
+            &sqrt,
+            &b.read(out_sqrt),
+            1e-6,
+        );
+    }
+}
+
 /// `fv_divergence` against `cahn_hilliard::finite_volume_divergence` (× dt), on Sn/HC's ψ d
-/// (a 1e5 contrast and pores) and the blocking factor of c in [0.05, 0.95]; sums of 4 face
-/// fluxes: 1e-6.
+/// (a 1e5 contrast and pores) and the upwind carriers and vacancies of c in [0.05, 0.95];
+/// sums of 4 face fluxes: 1e-6.
 #[test]
 fn fv_divergence_matches_cpu() {
     let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
@@ -127,8 +221,8 @@ fn fv_divergence_matches_cpu() {
     let c = random(n, 1, 0.05, 0.95);
     let mu = random(n, 2, -3.0, 3.0);
     let flux = p.chemistry.flux.clone().unwrap();
-    let mut m = vec![0.0; n];
-    site_mobility(&c, &p.chemistry, &mut m);
+    let mut m = vec![0.0; 2 * n];
+    site_carriers(&c, &p.chemistry, &mut m);
     let mut cpu = vec![0.0; n];
     finite_volume_divergence(&p.grid, &m, &mu, Some(&flux), &mut cpu);
     cpu.iter_mut().for_each(|v| *v *= 0.5);

@@ -158,3 +158,16 @@ pub fn select(
         }
     }
 }
+
+/// The galvanostat's error when this step's exchange current is zero everywhere: every solid
+/// voxel at the electrolyte is full (inserting) or empty (extracting), so no μ_e can deliver the
+/// current (model.md §8, the site-limited exchange current).
+pub fn exchange_exhausted() -> crate::error::Error {
+    crate::error::Error::invalid(
+        "drive",
+        "(galvanostatic)",
+        "every solid voxel at the electrolyte is full (or, extracting, empty): the exchange \
+         current is zero and the current cannot flow",
+        "stop earlier: a lower drive.soc_target or a drive.cutoff_voltage_v",
+    )
+}

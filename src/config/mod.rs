@@ -658,6 +658,18 @@ pub enum DriveMode {
     Potentiostatic,
 }
 
+/// How the insertion's exchange current depends on the filling (docs/model.md §8).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Exchange {
+    /// ∝ √(c (1 − c)) (symmetric Butler–Volmer, linearised): no ions leave an empty host, none
+    /// enter a full one.
+    #[default]
+    SiteLimited,
+    /// Independent of c: `R = k_r s n (μ_e − μ)` exactly as MODEL.md §4 writes it.
+    Constant,
+}
+
 /// Which way the current flows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -685,8 +697,12 @@ pub struct DriveConfig {
     /// Electrode potential versus the ion's metal in V (potentiostatic).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voltage_v: Option<f64>,
-    /// Surface rate constant k_r in 1/s per kT of driving force (per site at the surface).
+    /// Surface rate constant k_r in 1/s per kT of driving force (per site at the surface, at
+    /// half filling for `site_limited`).
     pub rate_constant_per_s: f64,
+    /// site_limited (default: the exchange current ∝ √(c (1 − c))) or constant.
+    #[serde(default)]
+    pub exchange_current: Exchange,
     /// Stop at this state of charge (fraction of all sites filled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soc_target: Option<f64>,

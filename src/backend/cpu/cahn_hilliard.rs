@@ -163,29 +163,38 @@ pub fn commit(c: &mut [f64], c_new: &[f64], counts: impl Fn(usize) -> bool + Syn
 /// `out = ∇·(ψ d m ∇μ)` by finite volumes on the voxel faces: the face coefficient is the
 /// harmonic mean of the neighbours' ψ d (a sharp fast/slow or solid/pore contrast passes the
 /// slower side's value, as resistances in series do, and a pore face passes nothing) times the
-/// arithmetic mean of m(c) (which only has to stay non-negative). Unlike the spectral divergence
-/// it cannot ring across a 10⁵ mobility contrast, and each face's flux leaves one voxel and
-/// enters the other bit for bit, so Σ out = 0 to round-off. `m` is the site-blocking factor
-/// ([`super::chemistry::site_mobility`]); `flux` = ψ d, or 1 when uniform (as in
-/// [`mobility_flux`]). The arithmetic face mean of m, not the harmonic one: the harmonic mean
-/// vanishes next to an empty voxel, so diffusion could no longer refill a drained surface.
+/// upwind site-blocking factor: the carriers of the voxel the ions leave (the higher μ) times
+/// the vacancies of the voxel they enter (Bailo, Carrillo & Hu's bound-preserving face
+/// mobility for m(c) = a(c) v(c)). A face so carries nothing out of an empty voxel and nothing
+/// into a full one, where the arithmetic mean of m kept draining a voxel whose own m was 0
+/// (model.md §8); and unlike the harmonic mean it still refills a drained voxel from a neighbour
+/// with carriers. Unlike the spectral divergence it cannot ring across a 10⁵ mobility contrast,
+/// and each face's flux leaves one voxel and enters the other bit for bit, so Σ out = 0 to
+/// round-off. `carriers` stacks a then v per voxel ([`super::chemistry::site_carriers`]);
+/// `flux` = ψ d, or 1 when uniform (as in [`mobility_flux`]).
 pub fn finite_volume_divergence(
     grid: &Grid,
-    m: &[f64],
+    carriers: &[f64],
     mu: &[f64],
     flux: Option<&[f64]>,
     out: &mut [f64],
 ) {
     let [nx, ny, nz] = grid.n;
     let dim = grid.dim();
+    let (a, v) = carriers.split_at(grid.len());
     let face = |i: usize, j: usize| -> f64 {
-        let (a, b) = flux.map_or((1.0, 1.0), |f| (f[i], f[j]));
-        let h = if a + b > 0.0 {
-            2.0 * a * b / (a + b)
+        let (fi, fj) = flux.map_or((1.0, 1.0), |f| (f[i], f[j]));
+        let h = if fi + fj > 0.0 {
+            2.0 * fi * fj / (fi + fj)
         } else {
             0.0
         };
-        h * 0.5 * (m[i] + m[j]) * (mu[j] - mu[i])
+        let m = if mu[i] > mu[j] {
+            a[i] * v[j]
+        } else {
+            a[j] * v[i]
+        };
+        h * m * (mu[j] - mu[i])
     };
     out.par_chunks_mut(nx).enumerate().for_each(|(row, o)| {
         let (y, z) = (row % ny, row / ny);

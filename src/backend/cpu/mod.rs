@@ -39,6 +39,8 @@ pub struct CpuBackend {
     mu: Vec<f64>,
     /// The site-blocking mobility factor of this step (chemistry::site_mobility).
     mobility: Vec<f64>,
+    /// Carriers then vacancies per voxel, for the upwind finite-volume faces.
+    carriers: Vec<f64>,
     work: Vec<f64>,
     work2: Vec<f64>,
     elastic: Option<Elasticity>,
@@ -50,7 +52,9 @@ pub struct CpuBackend {
     cg: Vec<Vec<f64>>,
     mass: Vec<f64>,
     group_mass: Vec<f64>,
-    /// ψ r g'' per voxel (this step) and √(ψ r), for the implicit insertion.
+    /// The insertion coefficient of this step, r j(c) (chemistry::exchange_rate).
+    rate: Vec<f64>,
+    /// ψ r j g'' per voxel and √(ψ r j) (this step), for the implicit insertion.
     reaction: Vec<f64>,
     reaction_sqrt: Vec<f64>,
     /// Threads for this backend: one on small grids, where waking threads costs more than the
@@ -85,6 +89,7 @@ impl CpuBackend {
             work_hat: zeros(),
             mu: vec![0.0; n],
             mobility: vec![0.0; n],
+            carriers: Vec::new(),
             work: vec![0.0; n],
             work2: vec![0.0; n],
             elastic: problem
@@ -96,6 +101,7 @@ impl CpuBackend {
             cg: Vec::new(),
             mass: Vec::new(),
             group_mass: Vec::new(),
+            rate: Vec::new(),
             reaction: Vec::new(),
             reaction_sqrt: Vec::new(),
             pool: std::sync::Arc::new(
@@ -183,26 +189,27 @@ impl CpuBackend {
         });
     }
 
-    /// ψ r g'' and √(ψ r) for the linearised insertion in the implicit operator.
+    /// This step's insertion coefficient r j(c), and ψ r j g'' and √(ψ r j) for the linearised
+    /// insertion in the implicit operator.
     fn prepare_reaction(&mut self, d: &Drive) {
         let chem = &self.chem;
         let c = &self.c;
-        if self.reaction_sqrt.is_empty() {
-            self.reaction_sqrt = (0..c.len())
-                .map(|i| {
-                    if chem.is_solid(i) {
-                        (chem.psi_at(i) * d.rate[i]).sqrt()
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-        }
+        self.rate.resize(c.len(), 0.0);
+        self.reaction_sqrt.resize(c.len(), 0.0);
+        chemistry::exchange_rate(
+            c,
+            chem,
+            &d.rate,
+            d.exchange,
+            &mut self.rate,
+            &mut self.reaction_sqrt,
+        );
+        let rate = &self.rate;
         self.reaction = (0..c.len())
             .into_par_iter()
             .map(|i| {
-                if chem.is_solid(i) && d.rate[i] > 0.0 {
-                    chem.psi_at(i) * d.rate[i] * chem.curvature(i, c[i])
+                if chem.is_solid(i) && rate[i] > 0.0 {
+                    chem.psi_at(i) * rate[i] * chem.curvature(i, c[i])
                 } else {
                     0.0
                 }
@@ -300,10 +307,11 @@ impl CpuBackend {
         } else {
             // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8),
             // the divergence by finite volumes: the mobility jumps between materials and pores.
-            chemistry::site_mobility(&self.c, &self.chem, &mut self.mobility);
+            self.carriers.resize(2 * self.c.len(), 0.0);
+            chemistry::site_carriers(&self.c, &self.chem, &mut self.carriers);
             cahn_hilliard::finite_volume_divergence(
                 &self.grid,
-                &self.mobility,
+                &self.carriers,
                 &self.mu,
                 self.chem.flux.as_deref(),
                 &mut self.work,
@@ -325,10 +333,11 @@ impl CpuBackend {
                     self.prepare_reaction(&d);
                     let chem = &self.chem;
                     let mu = &self.mu;
+                    let rate = &self.rate;
                     // ψ r (μ_e − μ): the part without μ_e now, the response to μ_e separately.
                     b.par_iter_mut().enumerate().for_each(|(i, b)| {
                         if chem.is_solid(i) {
-                            *b -= dt * chem.psi_at(i) * d.rate[i] * mu[i];
+                            *b -= dt * chem.psi_at(i) * rate[i] * mu[i];
                         }
                     });
                     let me = match d.mode {
@@ -336,7 +345,7 @@ impl CpuBackend {
                             let unit: Vec<f64> = (0..b.len())
                                 .map(|i| {
                                     if chem.is_solid(i) {
-                                        dt * chem.psi_at(i) * d.rate[i]
+                                        dt * chem.psi_at(i) * rate[i]
                                     } else {
                                         0.0
                                     }
@@ -355,7 +364,7 @@ impl CpuBackend {
                             let unit: Vec<f64> = (0..b.len())
                                 .map(|i| {
                                     if chem.is_solid(i) {
-                                        dt * chem.psi_at(i) * d.rate[i]
+                                        dt * chem.psi_at(i) * rate[i]
                                     } else {
                                         0.0
                                     }
@@ -363,12 +372,16 @@ impl CpuBackend {
                                 .collect();
                             let gain: f64 = unit.par_iter().sum::<f64>() * self.grid.voxel_volume();
                             if gain <= 0.0 {
-                                return Err(Error::invalid(
-                                    "drive",
-                                    "(galvanostatic)",
-                                    "no solid voxel touches the electrolyte, so no current can flow",
-                                    "place the electrolyte next to the solids",
-                                ));
+                                return Err(if d.rate.iter().all(|&r| r <= 0.0) {
+                                    Error::invalid(
+                                        "drive",
+                                        "(galvanostatic)",
+                                        "no solid voxel touches the electrolyte, so no current can flow",
+                                        "place the electrolyte next to the solids",
+                                    )
+                                } else {
+                                    crate::backend::exchange_exhausted()
+                                });
                             }
                             let rest: f64 = b.par_iter().sum::<f64>() * self.grid.voxel_volume();
                             let me = (dt * d.current - rest) / gain;

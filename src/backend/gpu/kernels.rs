@@ -20,7 +20,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 38] = [
+const ENTRIES: [&str; 40] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -34,11 +34,13 @@ const ENTRIES: [&str; 38] = [
     "scalar",
     "gather_nearest",
     "site_mobility",
+    "site_carriers",
     "chemical_potential",
     "add_grad_log_psi",
     "elastic_potential",
     "fv_divergence",
     "hand_over_pores",
+    "exchange_rate",
     "insertion_curvature",
     "insertion_rhs",
     "commit",

@@ -69,7 +69,8 @@ pub struct SystemParams {
     pub spectral_mask: u32,
     pub current: f32,
     pub mu_e: f32,
-    pub gain: f32,
+    /// The insertion's exchange factor: 0 constant, 1 site-limited (chemistry.rs `exchange_factor`).
+    pub exchange: u32,
     pub solid_sites: f32,
     pub voxel_volume: f32,
     pub overstress: f32,

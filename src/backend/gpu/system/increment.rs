@@ -233,7 +233,9 @@ impl SystemStep {
             self.precondition(&mut enc, self.p, self.q);
         } else {
             if let Some(d) = &self.drive {
-                let slots = [self.c, self.psi, d.rate, self.psim, d.reaction];
+                let slots = [self.c, self.psi, d.rate, d.step_rate, d.rate_sqrt];
+                self.k.run(&mut enc, "exchange_rate", op(), &slots, self.n);
+                let slots = [self.c, self.psi, d.step_rate, self.psim, d.reaction];
                 self.k
                     .run(&mut enc, "insertion_curvature", op(), &slots, self.n);
             }

@@ -39,6 +39,7 @@ const REST: u32 = 18;
 const MU_E: u32 = 19;
 const IONS: usize = 20;
 const SHIFT: u32 = 21;
+const GAIN: u32 = 22;
 const COMMIT: u32 = 24;
 
 // Scalar programs (linalg.wgsl).
@@ -106,7 +107,10 @@ struct Pores {
 
 /// Device fields of the drive.
 struct DriveFields {
+    /// r(x), fixed for the run.
     rate: BufId,
+    /// This step's r j(c) and √(ψ r j) (`exchange_rate`).
+    step_rate: BufId,
     rate_sqrt: BufId,
     reaction: BufId,
     mode: DriveMode,
@@ -135,6 +139,8 @@ pub struct SystemStep {
     mu: BufId,
     /// The site-blocking mobility factor of this step (`site_mobility`).
     mobility: BufId,
+    /// Its carriers and vacancies, stacked (`site_carriers`), for the upwind faces.
+    carriers: BufId,
     lap: BufId,
     tmp: BufId,
     b: BufId,
@@ -252,7 +258,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         .filter(|&&p| p >= chem.psi_floor)
         .sum::<f64>()
         * dv;
-    let (current, mu_e, gain) = match &problem.drive {
+    let (current, mu_e, exchange) = match &problem.drive {
         Some(d) => {
             let gain: f64 = (0..n)
                 .filter(|&i| psi_host[i] >= chem.psi_floor)
@@ -267,9 +273,9 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
                     "place the electrolyte next to the solids",
                 ));
             }
-            (d.current, d.mu_e, gain)
+            (d.current, d.mu_e, d.exchange)
         }
-        None => (0.0, 0.0, 0.0),
+        None => (0.0, 0.0, crate::config::Exchange::Constant),
     };
     let params = SystemParams {
         nx: grid.n[0] as u32,
@@ -297,7 +303,10 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         spectral_mask: mask(spectral),
         current: current as f32,
         mu_e: mu_e as f32,
-        gain: gain as f32,
+        exchange: match exchange {
+            crate::config::Exchange::Constant => 0,
+            crate::config::Exchange::SiteLimited => 1,
+        },
         solid_sites: solid_sites as f32,
         voxel_volume: dv as f32,
         overstress: mech.map_or(f32::INFINITY, |m| m.overstress as f32),
@@ -414,6 +423,7 @@ impl SystemStep {
             field("cg p"),
             field("cg q"),
         );
+        let carriers = k.zeros("carriers and vacancies", 2 * n);
         let hat = k.zeros("hat", 2 * n);
         let hat2 = k.zeros("hat2", 2 * n);
         let phi = problem.microstructure.as_ref().map(|micro| {
@@ -461,22 +471,12 @@ impl SystemStep {
                 last: (0, 0.0),
             }
         });
-        let drive = problem.drive.as_ref().map(|d| {
-            let sq: Vec<f64> = (0..n)
-                .map(|i| {
-                    if psi_host[i] >= chem.psi_floor {
-                        (psi_host[i] * d.rate[i]).sqrt()
-                    } else {
-                        0.0
-                    }
-                })
-                .collect();
-            DriveFields {
-                rate: k.upload("insertion rate", &d.rate),
-                rate_sqrt: k.upload("sqrt(psi r)", &sq),
-                reaction: k.zeros("psi r g''", n),
-                mode: d.mode,
-            }
+        let drive = problem.drive.as_ref().map(|d| DriveFields {
+            rate: k.upload("insertion rate", &d.rate),
+            step_rate: k.zeros("r j", n),
+            rate_sqrt: k.zeros("sqrt(psi r j)", n),
+            reaction: k.zeros("psi r g''", n),
+            mode: d.mode,
         });
         Ok(SystemStep {
             ctx,
@@ -497,6 +497,7 @@ impl SystemStep {
             c,
             mu,
             mobility,
+            carriers,
             lap,
             tmp,
             b,
@@ -697,7 +698,13 @@ impl SystemStep {
             n,
             (BEFORE, 2),
         );
-        self.encode_site_mobility(&mut enc);
+        k.run(
+            &mut enc,
+            "site_carriers",
+            op(),
+            &[self.c, self.carriers, self.k.dummy(), self.psi, self.psim],
+            n,
+        );
         let flux_flag = self.flux.is_some() as u32;
         let flux = self.flux.unwrap_or(self.k.dummy());
         k.run(
@@ -707,7 +714,7 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             },
-            &[self.mobility, self.mu, flux, self.tmp],
+            &[self.carriers, self.mu, flux, self.tmp],
             n,
         );
         k.run(
@@ -728,9 +735,16 @@ impl SystemStep {
             Some(d) => {
                 k.run(
                     &mut enc,
+                    "exchange_rate",
+                    op(),
+                    &[self.c, self.psi, d.rate, d.step_rate, d.rate_sqrt],
+                    n,
+                );
+                k.run(
+                    &mut enc,
                     "insertion_curvature",
                     op(),
-                    &[self.c, self.psi, d.rate, self.psim, d.reaction],
+                    &[self.c, self.psi, d.step_rate, self.psim, d.reaction],
                     n,
                 );
                 let local = Op { f: -1.0, ..op() };
@@ -738,7 +752,7 @@ impl SystemStep {
                     &mut enc,
                     "insertion_rhs",
                     local,
-                    &[self.b, self.psi, d.rate, self.mu],
+                    &[self.b, self.psi, d.step_rate, self.mu],
                     n,
                 );
                 match d.mode {
@@ -758,11 +772,20 @@ impl SystemStep {
                             n,
                             (REST, 0),
                         );
+                        k.reduce(
+                            &mut enc,
+                            "sum_partial",
+                            op(),
+                            &[d.step_rate, self.psi],
+                            n,
+                            (GAIN, 2),
+                        );
                         k.scalar(
                             &mut enc,
                             Op {
                                 index: GALVANOSTATIC,
                                 a: REST,
+                                b: GAIN,
                                 ..op()
                             },
                         );
@@ -777,7 +800,7 @@ impl SystemStep {
                     &mut enc,
                     "insertion_rhs",
                     electrode,
-                    &[self.b, self.psi, d.rate, self.mu],
+                    &[self.b, self.psi, d.step_rate, self.mu],
                     n,
                 );
             }
@@ -850,6 +873,14 @@ impl SystemStep {
             el.fresh = false;
         }
         let c0 = COMMIT as usize;
+        if self
+            .drive
+            .as_ref()
+            .is_some_and(|d| d.mode == DriveMode::Galvanostatic)
+            && s[GAIN as usize].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+        {
+            return Err(crate::backend::exchange_exhausted());
+        }
         Ok(StepReport {
             max_dc: s[c0 + 1].max(0.0) as f64,
             non_finite: s[c0 + 3] as u64,
