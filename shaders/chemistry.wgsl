@@ -1,7 +1,7 @@
 // chemistry.wgsl: the pointwise chemistry of the multi-material step (model.md §4, §8): the
-// diffusion potential of a mixture of hosts, the finite-volume flux divergence, the hand-over of
-// pore fluxes to their nearest solid voxel, the linearised insertion and the drive's right-hand
-// side, and the commit of the increment. Mirrors: src/backend/cpu/chemistry.rs
+// diffusion potential of a mixture of hosts, the finite-volume flux divergence, the surface
+// reaction (exchange factor, its local
+// linearised-implicit weight and increment), and the commit of the increment. Mirrors: src/backend/cpu/chemistry.rs
 // (`chemical_potential`), cahn_hilliard.rs (`finite_volume_divergence`, `commit`) and the
 // step in cpu/mod.rs. ψ arrives in a slot; a voxel is solid where ψ ≥ ψ_floor.
 
@@ -16,6 +16,8 @@ fn gather_nearest(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wo
 }
 
 const MIX_MU: u32 = 0u;
+// The smallest c (or 1 − c) the insertion's bound divides by (chemistry.rs BOUND_FLOOR).
+const BOUND_FLOOR: f32 = 1e-6;
 const MIX_BLOCKING: u32 = 1u;
 
 // Σ_m (ψ_m/ψ) q_m(c) with q = g' (MIX_MU) or the site-blocking factor b (MIX_BLOCKING):
@@ -175,61 +177,17 @@ fn fv_divergence(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     s3[i] = params.dt * d;
 }
 
-// s1 ← s0 plus, on each solid voxel, the shares of the pore voxels whose nearest solid voxel it
-// is; 0 on pores (s2: offsets into s3, the pore lists; s4 = ψ). Σ s1 = Σ s0, with no atomics.
-@compute @workgroup_size(256)
-fn hand_over_pores(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let j = item(gid, groups);
-    if (j >= params.count) {
-        return;
-    }
-    if (!is_solid(s4[j])) {
-        s1[j] = 0.0;
-        return;
-    }
-    var v = s0[j];
-    for (var k = u32(s2[j]); k < u32(s2[j + 1u]); k = k + 1u) {
-        v = v + s0[u32(s3[k])];
-    }
-    s1[j] = v;
-}
-
-// s4 ← ψ r g''(c) where the insertion acts (s0 = c, s1 = ψ, s2 = r, s3 = ψ_m stacked), with
-// g'' = Σ_m (ψ_m/ψ) g_m'' floored at 0 and capped at 1e4 kT (`Chemistry::curvature`).
-@compute @workgroup_size(256)
-fn insertion_curvature(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = item(gid, groups);
-    if (i >= params.count) {
-        return;
-    }
-    let psi = s1[i];
-    if (!is_solid(psi) || !(s2[i] > 0.0)) {
-        s4[i] = 0.0;
-        return;
-    }
-    var g = 0.0;
-    for (var m = 0u; m < params.components; m = m + 1u) {
-        let w = s3[m * params.count + i];
-        if (w > 0.0) {
-            g = g + w * fe_d2(component_fe(m), s0[i]);
-        }
-    }
-    g = clamp(g / max(psi, params.psi_floor), 0.0, 1e4);
-    s4[i] = psi * s2[i] * g;
-}
-
-// s3 ← r j(c) and s4 ← √(ψ r j) on solid voxels with r > 0, else 0 (s0 = c, s1 = ψ, s2 = r):
-// this step's insertion coefficient, j = 2√(c(1 − c)) with c clamped to [0, 1] for a
-// site-limited exchange current, 1 for a constant one. Mirror: chemistry.rs `exchange_rate`.
+// s3 ← r j(c) on solid voxels with r > 0, else 0 (s0 = c, s1 = ψ, s2 = r): this step's
+// insertion coefficient, j = 2√(c(1 − c)) with c clamped to [0, 1] for a site-limited exchange
+// current, 1 for a constant one. Mirror: chemistry.rs `exchange_rate`.
 @compute @workgroup_size(256)
 fn exchange_rate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
     if (i >= params.count) {
         return;
     }
-    let psi = s1[i];
     var r = 0.0;
-    if (is_solid(psi) && s2[i] > 0.0) {
+    if (is_solid(s1[i]) && s2[i] > 0.0) {
         var j = 1.0;
         if (params.exchange == 1u) {
             let c = clamp(s0[i], 0.0, 1.0);
@@ -238,23 +196,69 @@ fn exchange_rate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
         r = s2[i] * j;
     }
     s3[i] = r;
-    s4[i] = sqrt(psi * r);
 }
 
-// s0 += dt ψ r (f μ + scal[a] flag): the insertion's right-hand side on solid voxels
-// (s1 = ψ, s2 = r, s3 = μ). With f = −1, flag 0 it subtracts the local μ; with f = 0, flag 1 it
-// adds the electrode's μ_e.
+// κ Σ_axes π²/(3h²): the diagonal of −κ∇² on the spectral grid (chemistry.rs
+// `gradient_diagonal`).
+fn gradient_diagonal() -> f32 {
+    var s = 1.0 / (params.hx * params.hx);
+    if (params.dim >= 2u) {
+        s = s + 1.0 / (params.hy * params.hy);
+    }
+    if (params.dim >= 3u) {
+        s = s + 1.0 / (params.hz * params.hz);
+    }
+    return params.kappa * 3.2898681 * s;
+}
+
+// s4 ← w = dt r j/(1 + dt r j G) and s6 ← w μ where the insertion acts, else 0 (s0 = c,
+// s1 = ψ, s2 = r j, s3 = ψ_m stacked, s5 = μ): the reaction's linearised-implicit response.
+// G = Σ_m (ψ_m/ψ) g_m'' floored at 0 plus the gradient term's diagonal, raised to
+// |μ_e − μ|/c extracting or /(1 − c) inserting (μ_e the last step's, scal[MU_E]), capped at
+// 1e4 kT. Mirror: chemistry.rs `reaction_weight` and `reaction_stiffness`.
 @compute @workgroup_size(256)
-fn insertion_rhs(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+fn reaction_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
-    if (i >= params.count || !is_solid(s1[i])) {
+    if (i >= params.count) {
         return;
     }
-    var v = op.f * s3[i];
-    if (op.flag == 1u) {
-        v = scal[op.a];
+    let psi = s1[i];
+    let rj = s2[i];
+    if (!(rj > 0.0)) {
+        s4[i] = 0.0;
+        s6[i] = 0.0;
+        return;
     }
-    s0[i] = s0[i] + params.dt * s1[i] * s2[i] * v;
+    let c = s0[i];
+    var g = 0.0;
+    for (var m = 0u; m < params.components; m = m + 1u) {
+        let w = s3[m * params.count + i];
+        if (w > 0.0) {
+            g = g + w * fe_d2(component_fe(m), c);
+        }
+    }
+    g = max(g / max(psi, params.psi_floor), 0.0) + gradient_diagonal();
+    let eta = scal[MU_E] - s5[i];
+    var bound = eta / max(1.0 - c, BOUND_FLOOR);
+    if (eta < 0.0) {
+        bound = -eta / max(c, BOUND_FLOOR);
+    }
+    g = min(max(g, bound), 1e4);
+    let k = params.dt * rj;
+    let w = k / (1.0 + k * g);
+    s4[i] = w;
+    s6[i] = w * s5[i];
+}
+
+// s0 += s1 (scal[MU_E] − s2) where s1 > 0: the reaction's increment (s1 = w from
+// `reaction_weight`, s2 = μ). Mirror: chemistry.rs `insertion_increment`.
+@compute @workgroup_size(256)
+fn insertion_increment(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    if (i >= params.count || !(s1[i] > 0.0)) {
+        return;
+    }
+    s0[i] = s0[i] + s1[i] * (scal[MU_E] - s2[i]);
 }
 
 // s0 ← s1: commits the new c and reduces (·, max |Δc| over solid, ·, count of voxels that are

@@ -1,7 +1,7 @@
 // implicit.wgsl: the pieces of the implicit increment operator (model.md §8)
-// `(M + dt L + dt R) Δc` and its preconditioner, applied by the conjugate gradients that
+// `(M + dt L) Δc` and its preconditioner, applied by the conjugate gradients that
 // linalg.wgsl keeps on the device. Mirror of src/backend/cpu/implicit.rs (`operator`,
-// `precondition`, `group_pass`). Group g's weight W_g and √(ψ r) come stacked in s2.
+// `precondition`, `group_pass`). Group g's weight W_g comes stacked in s2.
 
 // s1 ← M s0 with M = ψ on solid voxels and ψ_floor elsewhere (s2 = ψ).
 @compute @workgroup_size(256)
@@ -78,15 +78,4 @@ fn scale_modes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     s0[2u * i] = f * s0[2u * i];
     s0[2u * i + 1u] = f * s0[2u * i + 1u];
-}
-
-// s0 += dt (ψ r g'' s1 + κ √(ψr) Re(s3)): the linearised insertion, s2 = ψ r g'',
-// s3 = (−∇²)(√(ψr) s1) transformed back, s4 = √(ψ r).
-@compute @workgroup_size(256)
-fn insertion_terms(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = item(gid, groups);
-    if (i >= params.count) {
-        return;
-    }
-    s0[i] = s0[i] + params.dt * (s2[i] * s1[i] + params.kappa * s4[i] * s3[2u * i]);
 }

@@ -226,13 +226,13 @@ fn scalar() {
             }
         }
         case 5u: {
-            // The galvanostat's μ_e: exactly dt I ions asked for, given the rest of the
-            // right-hand side (scal[a], a plain sum) and this step's Σ_solid ψ r j (scal[b]).
-            // A zero gain (every surface voxel full, or empty when extracting) gives a
-            // non-finite μ_e, which the host turns into an error.
+            // The galvanostat's μ_e: the reaction's increment Σ ψ w (μ_e − μ) holds exactly
+            // dt I ions, given Σ_solid ψ w μ (scal[a]) and Σ_solid ψ w (scal[b]). A zero gain
+            // (every surface voxel full, or empty when extracting) gives a non-finite μ_e,
+            // which the host turns into an error.
             let dt = params.dt;
-            let gain = scal[op.b] * params.voxel_volume;
-            scal[MU_E] = (dt * params.current - scal[op.a] * params.voxel_volume) / (dt * gain);
+            let dv = params.voxel_volume;
+            scal[MU_E] = (dt * params.current + scal[op.a] * dv) / (scal[op.b] * dv);
             scal[IONS] = dt * params.current;
         }
         case 6u: {
@@ -241,8 +241,10 @@ fn scalar() {
             scal[SHIFT] = (scal[BEFORE] * dv + scal[IONS] - scal[NOW] * dv) / params.solid_sites;
         }
         case 7u: {
-            // The potentiostat's ions: Σ_solid ψ Δc of the increment (scal[a]).
-            scal[IONS] = scal[op.a] * params.voxel_volume;
+            // The potentiostat's μ_e and the ions its reaction adds, Σ ψ w (μ_e − μ), from
+            // Σ_solid ψ w μ (scal[a]) and Σ_solid ψ w (scal[b]).
+            scal[MU_E] = params.mu_e;
+            scal[IONS] = (params.mu_e * scal[op.b] - scal[op.a]) * params.voxel_volume;
         }
         default: {
             scal[MU_E] = params.mu_e;

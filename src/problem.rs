@@ -196,7 +196,13 @@ impl Chemistry {
     /// full or empty overshoots by round-off; the log in μ still pulls such a voxel back.
     #[inline]
     pub fn curvature(&self, i: usize, c: f64) -> f64 {
-        self.mixture(i, |fe| fe.d2(c)).clamp(0.0, CURVATURE_CAP)
+        self.mixture_curvature(i, c).min(CURVATURE_CAP)
+    }
+
+    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 (not capped).
+    #[inline]
+    pub fn mixture_curvature(&self, i: usize, c: f64) -> f64 {
+        self.mixture(i, |fe| fe.d2(c)).max(0.0)
     }
 
     /// Σ_m (ψ_m/ψ) b_m(c) at voxel i: the site-blocking mobility factor of a mixture of hosts
@@ -621,6 +627,15 @@ fn build_physical(
                 flux[i] = flux[i].max(psi[i] * d_int / d_ref);
                 band_used = true;
             }
+        }
+    }
+    // Pores hold no ions, so no face touching one carries any: the harmonic face mean is then
+    // 0 there. Traces of a fast host in a pore voxel (hard carbon's ψ d below the solid floor)
+    // otherwise moved ions pore to pore, into whichever solid voxel was nearest, however few
+    // sites it had (model.md §8).
+    for (f, &p) in flux.iter_mut().zip(&psi) {
+        if p < psi_floor {
+            *f = 0.0;
         }
     }
     // Mobility groups: each distinct level of d(x) = flux/ψ (within a factor 2) is one group;

@@ -62,8 +62,14 @@ fn ions_added_equal_charge_passed() {
     assert_eq!(reason.as_str(), "soc_target");
 }
 
-/// With Ω = 0.10 eV > 2kT the particle is two-phase and the voltage sits on a plateau at U0
-/// (0.30 V) less a few mV of overpotential, between 30 % and 80 % filled.
+/// With Ω = 0.10 eV > 2kT the particle is two-phase and the voltage sits on a plateau just below
+/// U0 (0.30 V) between 30 % and 80 % filled: flat to 10 mV and at most 15 mV below U0, never
+/// above. The ions enter at the surface, so the voltage follows the surface voxels that take the
+/// current, whose μ sits above the plateau by the curvature of the phases' interfaces (a 40 nm
+/// particle, 4 nm interfaces: μ spans 0.3–0.4 kT over the particle). Measured 3–13 mV below U0
+/// (2026-12-02). The bound was 12 mV until then, when the step delivered most of the current by
+/// a uniform shift of the whole particle (docs/model.md §8), which kept the surface on the
+/// plateau.
 #[test]
 fn two_phase_host_shows_a_plateau_at_u0() {
     let (_, soc, v, _, _dir) = charge(&[]);
@@ -81,7 +87,7 @@ fn two_phase_host_shows_a_plateau_at_u0() {
         });
     println!("plateau voltages {lo:.4}..{hi:.4} V");
     assert!(
-        hi - lo < 0.01 && (lo - 0.30).abs() < 0.012 && (hi - 0.30).abs() < 0.012,
+        hi - lo < 0.01 && lo > 0.30 - 0.015 && hi < 0.30,
         "{lo}..{hi}"
     );
 }

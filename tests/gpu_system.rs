@@ -234,6 +234,16 @@ fn sn_hard_carbon_agrees() {
 }
 
 #[test]
+fn sn_hard_carbon_1_2_agrees() {
+    agree(
+        "configs/sn_hard_carbon_1_2.toml",
+        &["grid.n=[64, 64]"],
+        4,
+        1e-3,
+    );
+}
+
+#[test]
 fn si_mose2_carbon_agrees() {
     agree(
         "configs/si_mose2_carbon.toml",

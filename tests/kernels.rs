@@ -7,8 +7,9 @@ mod common;
 
 use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
+use swellfield::backend::cpu::chemistry::{ReactionStep, gradient_diagonal};
 use swellfield::backend::cpu::chemistry::{
-    exchange_rate, hand_over_pores, site_carriers, site_mobility,
+    exchange_rate, insertion_increment, reaction_weight, site_carriers, site_mobility,
 };
 use swellfield::backend::cpu::elasticity::{
     Elasticity, WEIGHT, compatible_part, gamma0, mean_update, von_mises,
@@ -16,7 +17,7 @@ use swellfield::backend::cpu::elasticity::{
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
-use swellfield::backend::gpu::system::{layout, pore_lists};
+use swellfield::backend::gpu::system::layout;
 use swellfield::config::Exchange;
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
@@ -163,8 +164,8 @@ fn site_carriers_matches_cpu() {
 }
 
 /// `exchange_rate` against `chemistry::exchange_rate` on Sn/HC's surface rate, c drawn beyond
-/// [0, 1] (the clamp) and in both exchange modes: r j and √(ψ r j), a square root of a product
-/// of order-one terms, 1e-6.
+/// [0, 1] (the clamp) and in both exchange modes: r times a square root of order-one terms,
+/// 1e-6.
 #[test]
 fn exchange_rate_matches_cpu() {
     for exchange in [Exchange::SiteLimited, Exchange::Constant] {
@@ -178,33 +179,21 @@ fn exchange_rate_matches_cpu() {
         let d = p.drive.clone().unwrap();
         assert_eq!(d.exchange, exchange);
         let c = random(n, 4, -0.05, 1.05);
-        let (mut rate, mut sqrt) = (vec![0.0; n], vec![0.0; n]);
-        exchange_rate(&c, &p.chemistry, &d.rate, exchange, &mut rate, &mut sqrt);
+        let mut rate = vec![0.0; n];
+        exchange_rate(&c, &p.chemistry, &d.rate, exchange, &mut rate);
         assert!(rate.iter().any(|&r| r > 0.0), "a surface to test on");
         let psi = p.chemistry.psi.clone().unwrap();
-        let (c, psi, r, out_rate, out_sqrt) = (
+        let (c, psi, r, out_rate) = (
             b.k.upload("c", &c),
             b.k.upload("psi", &psi),
             b.k.upload("r", &d.rate),
             b.k.zeros("r j", n),
-            b.k.zeros("sqrt", n),
         );
-        b.run(
-            "exchange_rate",
-            Op::default(),
-            &[c, psi, r, out_rate, out_sqrt],
-            n,
-        );
+        b.run("exchange_rate", Op::default(), &[c, psi, r, out_rate], n);
         assert_close(
-            &format!("exchange_rate r j ({set})"),
+            &format!("exchange_rate ({set})"),
             &rate,
             &b.read(out_rate),
-            1e-6,
-        );
-        assert_close(
-            &format!("exchange_rate sqrt ({set})"),
-            &sqrt,
-            &b.read(out_sqrt),
             1e-6,
         );
     }
@@ -245,9 +234,11 @@ fn fv_divergence_matches_cpu() {
 }
 
 /// `chemical_potential` (Σ_m ψ_m g_m'/ψ − κ∇²c) against `Chemistry::mu_chemical` on Sn/HC's
-/// two hosts (1e-6: logarithms of c in [0.01, 0.99]), and `insertion_curvature` against
-/// `Chemistry::curvature` (× ψ r): 1/(y(1 − y)) carries the input's f32 rounding (6e-8) over
-/// 1 − c ≥ 0.01, so 1e-5.
+/// two hosts (1e-6: logarithms of c in [0.01, 0.99]); `reaction_weight` against
+/// `chemistry::reaction_weight` with the μ just computed and a μ_e inside its range, so that
+/// both the curvature and the bound act (1/(y(1 − y)) and |μ_e − μ|/c carry the input's f32
+/// rounding, 6e-8, over c, 1 − c ≥ 0.01: 1e-5); and `insertion_increment` against
+/// `chemistry::insertion_increment` on those weights (1e-5).
 #[test]
 fn chemistry_matches_cpu() {
     let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
@@ -274,15 +265,6 @@ fn chemistry_matches_cpu() {
             }
         })
         .collect();
-    let curv_cpu: Vec<f64> = (0..n)
-        .map(|i| {
-            if solid[i] && rate[i] > 0.0 {
-                psi[i] * rate[i] * chem.curvature(i, c[i])
-            } else {
-                0.0
-            }
-        })
-        .collect();
     let ids = [
         b.k.upload("c", &c),
         b.k.upload("lap", &lap),
@@ -298,14 +280,55 @@ fn chemistry_matches_cpu() {
         .map(|(v, &s)| if s { *v } else { 0.0 })
         .collect();
     assert_close("chemical_potential", &mu_cpu, &mu_gpu, 1e-6);
-    let (rate_id, out) = (b.k.upload("rate", &rate), b.k.zeros("curvature", n));
+    // μ_e at the median μ of the surface, so that some voxels extract and some insert; the
+    // kernels read it from scalar slot 19 (MU_E).
+    let mut surface: Vec<f64> = (0..n)
+        .filter(|&i| solid[i] && rate[i] > 0.0)
+        .map(|i| mu_cpu[i])
+        .collect();
+    surface.sort_by(f64::total_cmp);
+    let mu_e = surface[surface.len() / 2] as f32 as f64;
+    b.ctx
+        .queue
+        .write_buffer(&b.k.scalars, 19 * 4, bytemuck::bytes_of(&(mu_e as f32)));
+    let gradient = gradient_diagonal(&p.grid, chem.kappa);
+    // dt as `bench` sets params.dt.
+    let step = ReactionStep {
+        mu_e,
+        dt: 0.5,
+        gradient,
+    };
+    let mut w_cpu = vec![0.0; n];
+    reaction_weight(&c, &mu_cpu, chem, &rate, step, &mut w_cpu);
+    let (bounded, free) =
+        (0..n)
+            .filter(|&i| solid[i] && rate[i] > 0.0)
+            .fold((0, 0), |(a, b), i| {
+                let bound = (mu_e - mu_cpu[i]).abs() / c[i].min(1.0 - c[i]);
+                let g = chem.mixture_curvature(i, c[i]) + gradient;
+                (a + (bound > g) as usize, b + (bound < g) as usize)
+            });
+    assert!(bounded > 0 && free > 0, "both regimes: {bounded} {free}");
+    let (rate_id, w, pull) = (
+        b.k.upload("rate", &rate),
+        b.k.zeros("weight", n),
+        b.k.zeros("pull", n),
+    );
     b.run(
-        "insertion_curvature",
+        "reaction_weight",
         Op::default(),
-        &[ids[0], ids[3], rate_id, ids[4], out],
+        &[ids[0], ids[3], rate_id, ids[4], w, ids[2], pull],
         n,
     );
-    assert_close("insertion_curvature", &curv_cpu, &b.read(out), 1e-5);
+    assert_close("reaction_weight", &w_cpu, &b.read(w), 1e-5);
+    let pull_cpu: Vec<f64> = w_cpu.iter().zip(&mu_cpu).map(|(w, m)| w * m).collect();
+    assert_close("reaction_weight (w mu)", &pull_cpu, &b.read(pull), 1e-5);
+    let x0 = random(n, 5, -0.01, 0.01);
+    let mut x_cpu = x0.clone();
+    insertion_increment(&w_cpu, &mu_cpu, mu_e, &mut x_cpu);
+    let x = b.k.upload("x", &x0);
+    b.run("insertion_increment", Op::default(), &[x, w, ids[2]], n);
+    assert_close("insertion_increment", &x_cpu, &b.read(x), 1e-5);
 }
 
 /// `update_material` (Voigt-mixed λ, μ and the eigenstrain from c) against
@@ -352,45 +375,6 @@ fn update_material_matches_cpu() {
     }
 }
 
-/// `hand_over_pores` (each pore voxel's share of the flux divergence moved onto its nearest
-/// solid voxel, from the CSR lists) against its CPU mirror on Sn/HC's pores: a solid voxel sums
-/// its own value and a few pore values, 1e-6 of the largest; Σ over the cell is kept.
-#[test]
-fn hand_over_pores_matches_cpu() {
-    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
-    let chem = b.problem.chemistry.clone();
-    let n = b.problem.grid.len();
-    let near = chem.nearest_solid.clone().expect("the cell has pores");
-    assert!(
-        near.iter().enumerate().any(|(i, &j)| j as usize != i),
-        "some voxels are pores"
-    );
-    let v = random(n, 23, -1.0, 1.0);
-    let mut cpu = v.clone();
-    hand_over_pores(&near, &mut cpu);
-    let psi: Vec<f64> = (0..n).map(|i| chem.psi_at(i)).collect();
-    let (offsets, list) = pore_lists(&near);
-    let out = b.k.zeros("handed over", n);
-    let slots = [
-        b.k.upload("v", &v),
-        out,
-        b.k.upload("offsets", &offsets),
-        b.k.upload("list", &list),
-        b.k.upload("psi", &psi),
-    ];
-    b.run("hand_over_pores", Op::default(), &slots, n);
-    let gpu = b.read(out);
-    assert_close("hand_over_pores", &cpu, &gpu, 1e-6);
-    let (sum_v, sum_gpu) = (v.iter().sum::<f64>(), gpu.iter().sum::<f64>());
-    assert!(
-        (sum_v - sum_gpu).abs() <= 1e-5 * v.iter().map(|x| x.abs()).sum::<f64>(),
-        "Σ before {sum_v}, after {sum_gpu}"
-    );
-}
-
-/// `derived_field` (the snapshot's stress components, von Mises stress and tr ε) against
-/// `Elasticity::stress_at` and `von_mises` on a random strain over Si/MoSe2/C's anisotropic
-/// materials: sums of a few products, 1e-6 of the largest value.
 #[test]
 fn derived_field_matches_cpu() {
     let mut b = bench("configs/si_mose2_carbon.toml", &["grid.n=[32, 32]"]);

@@ -5,7 +5,8 @@ use rayon::prelude::*;
 
 use super::elasticity::Elasticity;
 use crate::config::Exchange;
-use crate::problem::Chemistry;
+use crate::grid::Grid;
+use crate::problem::{CURVATURE_CAP, Chemistry};
 
 /// `mu = Σ_m (ψ_m/ψ) g_m'(c) − κ lap_c + μ_el` on solid voxels, with `lap_c` the (smoothed-
 /// boundary) Laplacian; other voxels are left for the caller to fill.
@@ -49,19 +50,6 @@ pub fn site_carriers(c: &[f64], chem: &Chemistry, carriers: &mut [f64]) {
         .for_each(|(i, (a, v))| (*a, *v) = chem.carriers_vacancies_at(i, c[i]));
 }
 
-/// Each pore voxel's value handed to its nearest solid voxel (`near[i] == i` on the solid),
-/// leaving 0 on the pores: Σ v is unchanged. Mirror of `hand_over_pores` in chemistry.wgsl.
-pub fn hand_over_pores(near: &[u32], v: &mut [f64]) {
-    for (i, &j) in near.iter().enumerate() {
-        let j = j as usize;
-        if j != i {
-            let share = v[i];
-            v[j] += share;
-            v[i] = 0.0;
-        }
-    }
-}
-
 /// The exchange factor j(c) of the insertion (model.md §8): 2 √(c (1 − c)) with c clamped to
 /// [0, 1] for [`Exchange::SiteLimited`], so that the rate is the small-overpotential limit of
 /// symmetric Butler–Volmer kinetics with an exchange current ∝ √(c (1 − c)), 1 at half filling
@@ -77,27 +65,87 @@ pub fn exchange_factor(exchange: Exchange, c: f64) -> f64 {
     }
 }
 
-/// `rate[i]` ← r j(c) and `sqrt[i]` ← √(ψ r j) on solid voxels, 0 elsewhere: this step's
-/// insertion coefficient and its root for the implicit gradient term. Mirror of
-/// `exchange_rate` in chemistry.wgsl.
-pub fn exchange_rate(
+/// `rate[i]` ← r j(c) on solid voxels, 0 elsewhere: this step's insertion coefficient. Mirror
+/// of `exchange_rate` in chemistry.wgsl.
+pub fn exchange_rate(c: &[f64], chem: &Chemistry, r: &[f64], exchange: Exchange, rate: &mut [f64]) {
+    rate.par_iter_mut().enumerate().for_each(|(i, rate)| {
+        *rate = if chem.is_solid(i) && r[i] > 0.0 {
+            r[i] * exchange_factor(exchange, c[i])
+        } else {
+            0.0
+        };
+    });
+}
+
+/// The smallest c (or 1 − c) the reaction's bound divides by.
+pub const BOUND_FLOOR: f64 = 1e-6;
+
+/// The local stiffness of μ against c that the reaction's implicit step takes: the curvature
+/// g'' floored at 0, plus the diagonal of the gradient term −κ∇² (κ Σ_axes π²/(3h²), the mean
+/// of k² over the spectral grid), raised to `|μ_e − μ|/c` where the drive extracts and
+/// `|μ_e − μ|/(1 − c)` where it inserts, and capped at [`CURVATURE_CAP`]. With g'' = 1/c alone
+/// the linearised step tended to c (μ_e − μ) as dt grew and took a nearly empty surface voxel
+/// far below 0; with the bound it tends to −c (or 1 − c) at most.
+#[inline]
+pub fn reaction_stiffness(chem: &Chemistry, gradient: f64, i: usize, c: f64, eta: f64) -> f64 {
+    let bound = if eta < 0.0 {
+        -eta / c.max(BOUND_FLOOR)
+    } else {
+        eta / (1.0 - c).max(BOUND_FLOOR)
+    };
+    (chem.mixture_curvature(i, c) + gradient)
+        .max(bound)
+        .min(CURVATURE_CAP)
+}
+
+/// κ Σ_axes π²/(3 h²): the diagonal of −κ∇² on the spectral grid.
+pub fn gradient_diagonal(grid: &Grid, kappa: f64) -> f64 {
+    let third_pi2 = std::f64::consts::PI.powi(2) / 3.0;
+    kappa
+        * grid.spacing[..grid.dim()]
+            .iter()
+            .map(|h| third_pi2 / (h * h))
+            .sum::<f64>()
+}
+
+/// The step's scalars the reaction's weight needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ReactionStep {
+    /// The last step's μ_e (the galvanostat's new one is not known yet).
+    pub mu_e: f64,
+    pub dt: f64,
+    /// [`gradient_diagonal`].
+    pub gradient: f64,
+}
+
+/// `w[i]` ← dt r j/(1 + dt r j G) where the insertion acts, 0 elsewhere: the linearised-
+/// implicit response of voxel i's c to μ_e − μ over one step (G: [`reaction_stiffness`]).
+/// Mirror of `reaction_weight` in chemistry.wgsl.
+pub fn reaction_weight(
     c: &[f64],
+    mu: &[f64],
     chem: &Chemistry,
-    r: &[f64],
-    exchange: Exchange,
-    rate: &mut [f64],
-    sqrt: &mut [f64],
+    rate: &[f64],
+    step: ReactionStep,
+    w: &mut [f64],
 ) {
-    rate.par_iter_mut()
-        .zip(sqrt.par_iter_mut())
-        .enumerate()
-        .for_each(|(i, (rate, sqrt))| {
-            if chem.is_solid(i) && r[i] > 0.0 {
-                *rate = r[i] * exchange_factor(exchange, c[i]);
-                *sqrt = (chem.psi_at(i) * *rate).sqrt();
-            } else {
-                *rate = 0.0;
-                *sqrt = 0.0;
-            }
-        });
+    w.par_iter_mut().enumerate().for_each(|(i, w)| {
+        *w = if rate[i] > 0.0 {
+            let g = reaction_stiffness(chem, step.gradient, i, c[i], step.mu_e - mu[i]);
+            let k = step.dt * rate[i];
+            k / (1.0 + k * g)
+        } else {
+            0.0
+        };
+    });
+}
+
+/// `x[i]` += w[i] (μ_e − μ[i]) where w > 0: the reaction's increment. Mirror of
+/// `insertion_increment` in chemistry.wgsl.
+pub fn insertion_increment(w: &[f64], mu: &[f64], mu_e: f64, x: &mut [f64]) {
+    x.par_iter_mut().enumerate().for_each(|(i, x)| {
+        if w[i] > 0.0 {
+            *x += w[i] * (mu_e - mu[i]);
+        }
+    });
 }

@@ -1,13 +1,15 @@
 //! The implicit half of the Cahn–Hilliard step where the site density varies (model.md §8):
-//! solve `(M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ)` for the increment Δc, with
-//! `M = diag(ψ)` the sites per voxel, `L = Σ_g W_g L_g W_g` the stabilising operator
-//! `A m_g (κk⁴ + Sk²)` of each mobility group g (W_g its voxels), and `R` the linearised
-//! insertion `ψ r g'' + κ √(ψr)(−∇²)√(ψr)`, which makes the surface reaction implicit in both
-//! the local curvature and the gradient term of μ. The operator is symmetric positive definite, so
+//! solve `(M + dt L) Δc = dt ∇·(ψ m ∇μ)` for the diffusion's increment Δc, with
+//! `M = diag(ψ)` the sites per voxel and `L = Σ_g W_g L_g W_g` the stabilising operator
+//! `A m_g (κk⁴ + Sk²)` of each mobility group g (W_g its voxels). The surface reaction is not
+//! in it: it is each voxel's own (chemistry::reaction_weight), because `W_g L_g W_g` does not
+//! conserve what it smooths across a group's edge, which is where the reaction's increment
+//! sits. The operator is symmetric positive definite, so
 //! preconditioned conjugate gradients solve it; the preconditioner inverts each group's
-//! constant-coefficient part `(ψ̄_g + dt L_g)` in Fourier space. Because `L` has no k = 0
-//! component, `Σ ψ Δc = dt Σ ∇·(…)`: the ion balance is exact up to the solver tolerance
-//! (and the caller's final shift makes it exact to round-off). Unlike filtering the
+//! constant-coefficient part `(ψ̄_g + dt L_g)` in Fourier space. Only with one group is
+//! `Σ ψ Δc = dt Σ ∇·(…) = 0` exact up to the solver tolerance (L has no k = 0 component);
+//! with several, `W_g` cuts what `L_g` spreads past the group's edge, and the caller's final
+//! shift restores the ion count (its size: model.md §8). Unlike filtering the
 //! increment of c or of ψc directly, nothing is divided by a small ψ.
 
 use rayon::prelude::*;
@@ -101,32 +103,12 @@ impl CpuBackend {
         self.group_mass = self.chem.group_masses(n);
     }
 
-    /// out = M x + dt Σ_g W_g L_g (W_g x) + dt R x.
+    /// out = M x + dt Σ_g W_g L_g (W_g x).
     fn operator(&mut self, x: &[f64], out: &mut [f64], dt: f64) {
         out.par_iter_mut()
             .zip(x.par_iter().zip(self.mass.par_iter()))
             .for_each(|(o, (x, m))| *o = m * x);
         self.group_pass(x, out, dt, None);
-        if !self.reaction.is_empty() {
-            // dt ψ r g'' x + dt κ s(−∇²)(s x), s = √(ψ r).
-            let spectrum = self.fft.spectrum;
-            let (react, sq) = (&self.reaction, &self.reaction_sqrt);
-            self.work2
-                .par_iter_mut()
-                .zip(x.par_iter().zip(sq.par_iter()))
-                .for_each(|(o, (x, s))| *o = s * x);
-            self.fft.forward(&self.work2, &mut self.work_hat);
-            let k = &self.k;
-            cahn_hilliard::for_each_mode(&spectrum, &mut self.work_hat, |kx, ky, kz, v| {
-                *v *= k.k2(kx, ky, kz)
-            });
-            self.fft.inverse(&mut self.work_hat, &mut self.work2);
-            let kappa = self.chem.kappa;
-            out.par_iter_mut()
-                .zip(x.par_iter().zip(react.par_iter()))
-                .zip(self.work2.par_iter().zip(sq.par_iter()))
-                .for_each(|((o, (x, rg)), (lap, s))| *o += dt * (rg * x + kappa * s * lap));
-        }
     }
 
     /// z ≈ (M + dt L)⁻¹ r, group by group with ψ̄_g for M.
@@ -182,16 +164,13 @@ impl CpuBackend {
 }
 
 impl CpuBackend {
-    /// `(M + dt L + dt R) x` at the current c: the operator the increment solve inverts, for the
+    /// `(M + dt L) x`: the operator the increment solve inverts, for the
     /// GPU mirror test (implicit.wgsl). Where ψ is uniform there is no such operator: empty.
     pub fn increment_operator(&mut self, x: &[f64], dt: f64) -> Vec<f64> {
         if self.chem.psi.is_none() {
             return Vec::new();
         }
         self.ensure_workspace();
-        if let Some(d) = self.drive.clone() {
-            self.prepare_reaction(&d);
-        }
         let mut out = vec![0.0; x.len()];
         self.operator(x, &mut out, dt);
         out

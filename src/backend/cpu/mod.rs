@@ -54,9 +54,8 @@ pub struct CpuBackend {
     group_mass: Vec<f64>,
     /// The insertion coefficient of this step, r j(c) (chemistry::exchange_rate).
     rate: Vec<f64>,
-    /// ψ r j g'' per voxel and √(ψ r j) (this step), for the implicit insertion.
-    reaction: Vec<f64>,
-    reaction_sqrt: Vec<f64>,
+    /// The reaction's weight w per voxel this step (chemistry::reaction_weight).
+    reaction_weight: Vec<f64>,
     /// Threads for this backend: one on small grids, where waking threads costs more than the
     /// work they share.
     pool: std::sync::Arc<rayon::ThreadPool>,
@@ -102,8 +101,7 @@ impl CpuBackend {
             mass: Vec::new(),
             group_mass: Vec::new(),
             rate: Vec::new(),
-            reaction: Vec::new(),
-            reaction_sqrt: Vec::new(),
+            reaction_weight: Vec::new(),
             pool: std::sync::Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(if n < PARALLEL_VOXELS {
@@ -189,32 +187,27 @@ impl CpuBackend {
         });
     }
 
-    /// This step's insertion coefficient r j(c), and ψ r j g'' and √(ψ r j) for the linearised
-    /// insertion in the implicit operator.
-    fn prepare_reaction(&mut self, d: &Drive) {
+    /// This step's insertion coefficient r j(c) and the reaction's weight w = dt r j/(1 + dt r j
+    /// G) per voxel (chemistry::exchange_rate, chemistry::reaction_weight).
+    fn prepare_reaction(&mut self, d: &Drive, dt: f64) {
         let chem = &self.chem;
         let c = &self.c;
         self.rate.resize(c.len(), 0.0);
-        self.reaction_sqrt.resize(c.len(), 0.0);
-        chemistry::exchange_rate(
+        self.reaction_weight.resize(c.len(), 0.0);
+        chemistry::exchange_rate(c, chem, &d.rate, d.exchange, &mut self.rate);
+        let step = chemistry::ReactionStep {
+            mu_e: self.mu_e,
+            dt,
+            gradient: chemistry::gradient_diagonal(&self.grid, chem.kappa),
+        };
+        chemistry::reaction_weight(
             c,
+            &self.mu,
             chem,
-            &d.rate,
-            d.exchange,
-            &mut self.rate,
-            &mut self.reaction_sqrt,
+            &self.rate,
+            step,
+            &mut self.reaction_weight,
         );
-        let rate = &self.rate;
-        self.reaction = (0..c.len())
-            .into_par_iter()
-            .map(|i| {
-                if chem.is_solid(i) && rate[i] > 0.0 {
-                    chem.psi_at(i) * rate[i] * chem.curvature(i, c[i])
-                } else {
-                    0.0
-                }
-            })
-            .collect();
     }
 
     fn solid_total(&self, c: &[f64]) -> f64 {
@@ -305,7 +298,7 @@ impl CpuBackend {
             );
             self.fft.inverse(&mut self.div_hat, &mut self.work);
         } else {
-            // (M + dt L + dt R) Δc = dt ∇·(ψ m ∇μ) + dt ψ r (μ_e − μ) on the solid (model.md §8),
+            // (M + dt L) Δc = dt ∇·(ψ m ∇μ), plus the surface reaction (model.md §8),
             // the divergence by finite volumes: the mobility jumps between materials and pores.
             self.carriers.resize(2 * self.c.len(), 0.0);
             chemistry::site_carriers(&self.c, &self.chem, &mut self.carriers);
@@ -316,61 +309,37 @@ impl CpuBackend {
                 self.chem.flux.as_deref(),
                 &mut self.work,
             );
+            // ψ d is 0 on pores (problem.rs), so no face touching one carries ions and Σ over
+            // the solid is exactly zero: diffusion neither makes nor loses ions.
             self.work.par_iter_mut().for_each(|w| *w *= dt);
-            // Pore voxels at the solid's diffuse edge still carry a little ψ d, so some flux
-            // reaches them; handing each pore voxel's share to its nearest solid voxel keeps Σ
-            // over the solid exactly zero, so diffusion neither makes nor loses ions.
-            if let Some(near) = &self.chem.nearest_solid {
-                chemistry::hand_over_pores(near, &mut self.work);
-            }
-            let mut b = std::mem::take(&mut self.work);
+            let b = std::mem::take(&mut self.work);
             let mut x = vec![0.0; b.len()];
             match self.drive.clone() {
                 None => {
                     self.implicit_increment(&b, &mut x, dt)?;
                 }
                 Some(d) => {
-                    self.prepare_reaction(&d);
+                    // The surface reaction apart from the diffusion (first-order splitting, both
+                    // from this step's state): each voxel's own linearised-implicit increment
+                    // w (μ_e − μ), w = dt r j/(1 + dt r j G) (model.md §8). Local, so the ions it
+                    // adds are exactly Σ ψ w (μ_e − μ), and the galvanostat's μ_e is the one that
+                    // makes them dt·I.
+                    self.prepare_reaction(&d, dt);
                     let chem = &self.chem;
                     let mu = &self.mu;
-                    let rate = &self.rate;
-                    // ψ r (μ_e − μ): the part without μ_e now, the response to μ_e separately.
-                    b.par_iter_mut().enumerate().for_each(|(i, b)| {
-                        if chem.is_solid(i) {
-                            *b -= dt * chem.psi_at(i) * rate[i] * mu[i];
-                        }
-                    });
+                    let weight = &self.reaction_weight;
+                    let dv = self.grid.voxel_volume();
                     let me = match d.mode {
-                        DriveMode::Potentiostatic => {
-                            let unit: Vec<f64> = (0..b.len())
-                                .map(|i| {
-                                    if chem.is_solid(i) {
-                                        dt * chem.psi_at(i) * rate[i]
-                                    } else {
-                                        0.0
-                                    }
-                                })
-                                .collect();
-                            b.par_iter_mut()
-                                .zip(unit.par_iter())
-                                .for_each(|(b, u)| *b += d.mu_e * u);
-                            self.implicit_increment(&b, &mut x, dt)?;
-                            d.mu_e
-                        }
+                        DriveMode::Potentiostatic => d.mu_e,
                         DriveMode::Galvanostatic => {
-                            // μ_e from the balance of the right-hand side: exactly dt·I ions
-                            // are asked for. The implicit terms and the stabiliser redistribute
-                            // what little they add or lose, and the final shift restores dt·I.
-                            let unit: Vec<f64> = (0..b.len())
+                            let (gain, pull) = (0..b.len())
+                                .into_par_iter()
+                                .filter(|&i| weight[i] > 0.0)
                                 .map(|i| {
-                                    if chem.is_solid(i) {
-                                        dt * chem.psi_at(i) * rate[i]
-                                    } else {
-                                        0.0
-                                    }
+                                    let w = chem.psi_at(i) * weight[i];
+                                    (w, w * mu[i])
                                 })
-                                .collect();
-                            let gain: f64 = unit.par_iter().sum::<f64>() * self.grid.voxel_volume();
+                                .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
                             if gain <= 0.0 {
                                 return Err(if d.rate.iter().all(|&r| r <= 0.0) {
                                     Error::invalid(
@@ -383,20 +352,17 @@ impl CpuBackend {
                                     crate::backend::exchange_exhausted()
                                 });
                             }
-                            let rest: f64 = b.par_iter().sum::<f64>() * self.grid.voxel_volume();
-                            let me = (dt * d.current - rest) / gain;
-                            b.par_iter_mut()
-                                .zip(unit.par_iter())
-                                .for_each(|(b, u)| *b += me * u);
-                            self.implicit_increment(&b, &mut x, dt)?;
-                            me
+                            (dt * d.current + pull * dv) / (gain * dv)
                         }
                     };
-                    mu_e = Some(me);
+                    self.implicit_increment(&b, &mut x, dt)?;
+                    let before_reaction = self.solid_total(&x);
+                    chemistry::insertion_increment(&self.reaction_weight, &self.mu, me, &mut x);
                     ions_added = match d.mode {
                         DriveMode::Galvanostatic => dt * d.current,
-                        DriveMode::Potentiostatic => self.solid_total(&x),
+                        DriveMode::Potentiostatic => self.solid_total(&x) - before_reaction,
                     };
+                    mu_e = Some(me);
                 }
             }
             self.work = x;

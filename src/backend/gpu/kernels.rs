@@ -20,7 +20,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 40] = [
+const ENTRIES: [&str; 38] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -39,10 +39,9 @@ const ENTRIES: [&str; 40] = [
     "add_grad_log_psi",
     "elastic_potential",
     "fv_divergence",
-    "hand_over_pores",
     "exchange_rate",
-    "insertion_curvature",
-    "insertion_rhs",
+    "reaction_weight",
+    "insertion_increment",
     "commit",
     "mobility_flux",
     "accumulate_divergence",
@@ -50,7 +49,6 @@ const ENTRIES: [&str; 40] = [
     "weighted_to_complex",
     "add_weighted_real",
     "scale_modes",
-    "insertion_terms",
     "update_material",
     "hooke_to_spectra",
     "project",
@@ -136,6 +134,9 @@ impl Kernels {
         });
         let mut init = [0.0f32; SCALARS];
         init[9] = 1.0;
+        // μ_e before the first step (the potentiostat's, or the galvanostat's start), as the
+        // CPU's: `insertion_curvature` reads the last step's.
+        init[19] = params.mu_e;
         let scalars = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("scalars"),
             contents: bytemuck::cast_slice(&init),

@@ -1,4 +1,4 @@
-//! The implicit increment on the device: the operator `(M + dt L + dt R)` and its
+//! The implicit increment on the device: the operator `(M + dt L)` and its
 //! preconditioner (implicit.wgsl), and the conjugate gradients that invert it, batched with one
 //! read of the stopping flag per batch (linalg.wgsl).
 
@@ -39,31 +39,11 @@ impl SystemStep {
         }
     }
 
-    /// out = (M + dt L + dt R) x.
+    /// out = (M + dt L) x.
     pub(super) fn operator(&self, enc: &mut Recorder, x: BufId, out: BufId) {
         let (k, n) = (&self.k, self.n);
         k.run(enc, "mass_times", op(), &[x, out, self.psi], n);
         self.group_pass(enc, x, out, 0);
-        if let Some(d) = &self.drive {
-            let w = Op { flag: 1, ..op() };
-            k.run(
-                enc,
-                "weighted_to_complex",
-                w,
-                &[x, self.hat, d.rate_sqrt],
-                n,
-            );
-            self.fft(enc, self.hat, false);
-            k.run(enc, "scale_modes", Op { flag: 2, ..op() }, &[self.hat], n);
-            self.fft(enc, self.hat, true);
-            k.run(
-                enc,
-                "insertion_terms",
-                op(),
-                &[out, x, d.reaction, self.hat, d.rate_sqrt],
-                n,
-            );
-        }
     }
 
     pub(super) fn precondition(&self, enc: &mut Recorder, r: BufId, z: BufId) {
@@ -124,7 +104,7 @@ impl SystemStep {
         }
     }
 
-    /// Solves (M + dt L + dt R) x = b on the device.
+    /// Solves (M + dt L) x = b on the device.
     pub(super) fn increment(&self, mut enc: Recorder) -> Result<u64> {
         let (k, n) = (&self.k, self.n);
         let (b, x, r, z, p, q) = (self.b, self.x, self.r, self.z, self.p, self.q);
@@ -214,7 +194,7 @@ impl SystemStep {
         Ok(iterations)
     }
 
-    /// `(M + dt L + dt R) x` at the current c, for the mirror test of implicit.wgsl against
+    /// `(M + dt L) x`, for the mirror test of implicit.wgsl against
     /// `CpuBackend::increment_operator`; with `precondition`, the preconditioner instead.
     pub fn apply_increment_operator(
         &mut self,
@@ -232,13 +212,6 @@ impl SystemStep {
         if precondition {
             self.precondition(&mut enc, self.p, self.q);
         } else {
-            if let Some(d) = &self.drive {
-                let slots = [self.c, self.psi, d.rate, d.step_rate, d.rate_sqrt];
-                self.k.run(&mut enc, "exchange_rate", op(), &slots, self.n);
-                let slots = [self.c, self.psi, d.step_rate, self.psim, d.reaction];
-                self.k
-                    .run(&mut enc, "insertion_curvature", op(), &slots, self.n);
-            }
             self.operator(&mut enc, self.p, self.q);
         }
         self.k.submit(enc);

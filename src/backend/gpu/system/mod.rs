@@ -101,18 +101,17 @@ struct Elastic {
 /// Device fields of the pores.
 struct Pores {
     nearest: BufId,
-    offsets: BufId,
-    list: BufId,
 }
 
 /// Device fields of the drive.
 struct DriveFields {
     /// r(x), fixed for the run.
     rate: BufId,
-    /// This step's r j(c) and √(ψ r j) (`exchange_rate`).
+    /// This step's r j(c) (`exchange_rate`).
     step_rate: BufId,
-    rate_sqrt: BufId,
-    reaction: BufId,
+    /// The reaction's weight w and w μ (`reaction_weight`).
+    weight: BufId,
+    pull: BufId,
     mode: DriveMode,
 }
 
@@ -165,30 +164,6 @@ pub struct SystemStep {
 
 fn op() -> Op {
     Op::default()
-}
-
-/// The pore voxels listed under their nearest solid voxel (CSR: offsets per voxel, then the
-/// list), as `hand_over_pores` in chemistry.wgsl reads them; exact integers stored as f32.
-pub fn pore_lists(near: &[u32]) -> (Vec<f64>, Vec<f64>) {
-    let n = near.len();
-    let mut counts = vec![0usize; n + 1];
-    for (i, &j) in near.iter().enumerate() {
-        if j as usize != i {
-            counts[j as usize + 1] += 1;
-        }
-    }
-    for i in 0..n {
-        counts[i + 1] += counts[i];
-    }
-    let mut fill = counts.clone();
-    let mut list = vec![0.0; counts[n].max(1)];
-    for (i, &j) in near.iter().enumerate() {
-        if j as usize != i {
-            list[fill[j as usize]] = i as f64;
-            fill[j as usize] += 1;
-        }
-    }
-    (counts.iter().map(|&v| v as f64).collect(), list)
 }
 
 /// The uniform and the material table of `problem` (system.wgsl's layouts).
@@ -386,14 +361,7 @@ impl SystemStep {
                 "nearest solid",
                 &near.iter().map(|&j| j as f64).collect::<Vec<_>>(),
             );
-            let (counts, list) = pore_lists(near);
-            let pore_offsets = k.upload("pore offsets", &counts);
-            let pore_list = k.upload("pore list", &list);
-            Pores {
-                nearest,
-                offsets: pore_offsets,
-                list: pore_list,
-            }
+            Pores { nearest }
         });
         let div_hat = pores
             .is_none()
@@ -474,8 +442,8 @@ impl SystemStep {
         let drive = problem.drive.as_ref().map(|d| DriveFields {
             rate: k.upload("insertion rate", &d.rate),
             step_rate: k.zeros("r j", n),
-            rate_sqrt: k.zeros("sqrt(psi r j)", n),
-            reaction: k.zeros("psi r g''", n),
+            weight: k.zeros("reaction weight", n),
+            pull: k.zeros("reaction weight times mu", n),
             mode: d.mode,
         });
         Ok(SystemStep {
@@ -689,7 +657,6 @@ impl SystemStep {
             k.submit(enc);
             return self.report(elastic_iterations, elastic_residual);
         }
-        let pores = self.pores.as_ref().expect("pores where ψ varies");
         k.reduce(
             &mut enc,
             "sum_partial",
@@ -714,14 +681,7 @@ impl SystemStep {
                 flag: flux_flag,
                 ..op()
             },
-            &[self.carriers, self.mu, flux, self.tmp],
-            n,
-        );
-        k.run(
-            &mut enc,
-            "hand_over_pores",
-            op(),
-            &[self.tmp, self.b, pores.offsets, pores.list, self.psi],
+            &[self.carriers, self.mu, flux, self.b],
             n,
         );
         match &self.drive {
@@ -733,100 +693,70 @@ impl SystemStep {
                 },
             ),
             Some(d) => {
+                // The reaction apart from the diffusion, each voxel's own increment w (μ_e − μ)
+                // (cpu/mod.rs, model.md §8): its weights and the galvanostat's sums first.
                 k.run(
                     &mut enc,
                     "exchange_rate",
                     op(),
-                    &[self.c, self.psi, d.rate, d.step_rate, d.rate_sqrt],
+                    &[self.c, self.psi, d.rate, d.step_rate],
                     n,
                 );
                 k.run(
                     &mut enc,
-                    "insertion_curvature",
+                    "reaction_weight",
                     op(),
-                    &[self.c, self.psi, d.step_rate, self.psim, d.reaction],
+                    &[
+                        self.c,
+                        self.psi,
+                        d.step_rate,
+                        self.psim,
+                        d.weight,
+                        self.mu,
+                        d.pull,
+                    ],
                     n,
                 );
-                let local = Op { f: -1.0, ..op() };
-                k.run(
+                k.reduce(
                     &mut enc,
-                    "insertion_rhs",
-                    local,
-                    &[self.b, self.psi, d.step_rate, self.mu],
+                    "sum_partial",
+                    op(),
+                    &[d.weight, self.psi],
                     n,
+                    (GAIN, 2),
                 );
-                match d.mode {
-                    DriveMode::Potentiostatic => k.scalar(
-                        &mut enc,
-                        Op {
-                            index: FIXED,
-                            ..op()
-                        },
-                    ),
-                    DriveMode::Galvanostatic => {
-                        k.reduce(
-                            &mut enc,
-                            "sum_partial",
-                            op(),
-                            &[self.b, self.psi],
-                            n,
-                            (REST, 0),
-                        );
-                        k.reduce(
-                            &mut enc,
-                            "sum_partial",
-                            op(),
-                            &[d.step_rate, self.psi],
-                            n,
-                            (GAIN, 2),
-                        );
-                        k.scalar(
-                            &mut enc,
-                            Op {
-                                index: GALVANOSTATIC,
-                                a: REST,
-                                b: GAIN,
-                                ..op()
-                            },
-                        );
-                    }
-                }
-                let electrode = Op {
-                    flag: 1,
-                    a: MU_E,
-                    ..op()
+                k.reduce(
+                    &mut enc,
+                    "sum_partial",
+                    op(),
+                    &[d.pull, self.psi],
+                    n,
+                    (REST, 2),
+                );
+                let program = match d.mode {
+                    DriveMode::Potentiostatic => IONS_OF,
+                    DriveMode::Galvanostatic => GALVANOSTATIC,
                 };
-                k.run(
+                k.scalar(
                     &mut enc,
-                    "insertion_rhs",
-                    electrode,
-                    &[self.b, self.psi, d.step_rate, self.mu],
-                    n,
+                    Op {
+                        index: program,
+                        a: REST,
+                        b: GAIN,
+                        ..op()
+                    },
                 );
             }
         }
         self.increment(enc)?;
         let mut enc = k.encoder();
-        if self
-            .drive
-            .as_ref()
-            .is_some_and(|d| d.mode == DriveMode::Potentiostatic)
-        {
-            k.reduce(
+        if let Some(d) = &self.drive {
+            k.run(
                 &mut enc,
-                "sum_partial",
+                "insertion_increment",
                 op(),
-                &[self.x, self.psi],
+                &[self.x, d.weight, self.mu],
                 n,
-                (NOW, 2),
-            );
-            k.scalar(
-                &mut enc,
-                Op {
-                    index: IONS_OF,
-                    a: NOW,
-                    ..op()
-                },
             );
         }
         let (x, c, work) = (self.x, self.c, self.tmp);
