@@ -46,7 +46,7 @@ fn add_weighted_real(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
 }
 
 // Scales each mode of s0 (complex) by group `index`'s dt L_g (flag 0), by
-// 1/(ψ̄_g + dt L_g) (flag 1), by |k|² (flag 2) or −|k|² (flag 4), or takes i k_axis times it
+// 1/(ψ̄_g + dt L_g) (flag 1), by −|k|² (flag 4), or takes i k_axis times it
 // (flag 3, axis = index, Nyquist zeroed), or by dt/(1 + dt L_0) (flag 5: the semi-implicit
 // filter of the one-density step); L_g = A m_g (κk⁴ + Sk²).
 @compute @workgroup_size(256)
@@ -69,8 +69,6 @@ fn scale_modes(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     var f = l;
     if (op.flag == 1u) {
         f = 1.0 / (table[b + 1u] + l);
-    } else if (op.flag == 2u) {
-        f = k2;
     } else if (op.flag == 4u) {
         f = -k2;
     } else if (op.flag == 5u) {

@@ -190,16 +190,8 @@ impl Chemistry {
         self.mixture(i, |fe| fe.mu(c))
     }
 
-    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 and capped at 1e4 kT: the curvature the
-    /// insertion's linearised-implicit update uses. The cap (g'' of c within 1e-4 of a
-    /// segment's end) keeps the increment solve well conditioned where a surface held near
-    /// full or empty overshoots by round-off; the log in μ still pulls such a voxel back.
-    #[inline]
-    pub fn curvature(&self, i: usize, c: f64) -> f64 {
-        self.mixture_curvature(i, c).min(CURVATURE_CAP)
-    }
-
-    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 (not capped).
+    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 (not capped; the reaction's stiffness caps
+    /// it at [`CURVATURE_CAP`], chemistry::reaction_stiffness).
     #[inline]
     pub fn mixture_curvature(&self, i: usize, c: f64) -> f64 {
         self.mixture(i, |fe| fe.d2(c)).max(0.0)

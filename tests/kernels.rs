@@ -95,14 +95,7 @@ fn site_mobility_matches_cpu() {
         let c = random(n, 1, 0.05, 0.95);
         let mut cpu = vec![0.0; n];
         site_mobility(&c, &p.chemistry, &mut cpu);
-        let ones = vec![1.0; n];
-        let psim: Vec<f64> = p
-            .chemistry
-            .components
-            .iter()
-            .flat_map(|m| m.psi.clone().unwrap_or_else(|| ones.clone()))
-            .collect();
-        let psi = p.chemistry.psi.clone().unwrap();
+        let (psi, psim) = (p.chemistry.psi.clone().unwrap(), stacked_psim(p));
         let (c, out, psi, psim) = (
             b.k.upload("c", &c),
             b.k.zeros("m", n),
@@ -247,13 +240,7 @@ fn chemistry_matches_cpu() {
     let n = p.grid.len();
     let c = random(n, 3, 0.01, 0.99);
     let lap = random(n, 4, -1.0, 1.0);
-    let psi = chem.psi.clone().unwrap();
-    let ones = vec![1.0; n];
-    let psim: Vec<f64> = chem
-        .components
-        .iter()
-        .flat_map(|m| m.psi.clone().unwrap_or_else(|| ones.clone()))
-        .collect();
+    let (psi, psim) = (chem.psi.clone().unwrap(), stacked_psim(&p));
     let rate = p.drive.as_ref().unwrap().rate.clone();
     let solid: Vec<bool> = (0..n).map(|i| chem.is_solid(i)).collect();
     let mu_cpu: Vec<f64> = (0..n)

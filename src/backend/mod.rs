@@ -159,6 +159,16 @@ pub fn select(
     }
 }
 
+/// The galvanostat's error when no solid voxel touches the electrolyte (both backends).
+pub fn no_surface() -> crate::error::Error {
+    crate::error::Error::invalid(
+        "drive",
+        "(galvanostatic)",
+        "no solid voxel touches the electrolyte, so no current can flow",
+        "place the electrolyte next to the solids",
+    )
+}
+
 /// The galvanostat's error when this step's exchange current is zero everywhere: every solid
 /// voxel at the electrolyte is full (inserting) or empty (extracting), so no μ_e can deliver the
 /// current (model.md §8, the site-limited exchange current).

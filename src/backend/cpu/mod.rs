@@ -17,7 +17,7 @@ use self::elasticity::{Elasticity, WEIGHT, hooke, von_mises};
 use self::fft::Fft;
 use crate::backend::{Backend, BackendKind, Observables, StepReport};
 use crate::config::DriveMode;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fields::{FieldName, Fields};
 use crate::grid::Grid;
 use crate::problem::{Chemistry, Drive, Problem};
@@ -342,12 +342,7 @@ impl CpuBackend {
                                 .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
                             if gain <= 0.0 {
                                 return Err(if d.rate.iter().all(|&r| r <= 0.0) {
-                                    Error::invalid(
-                                        "drive",
-                                        "(galvanostatic)",
-                                        "no solid voxel touches the electrolyte, so no current can flow",
-                                        "place the electrolyte next to the solids",
-                                    )
+                                    crate::backend::no_surface()
                                 } else {
                                     crate::backend::exchange_exhausted()
                                 });

@@ -135,7 +135,7 @@ impl Kernels {
         let mut init = [0.0f32; SCALARS];
         init[9] = 1.0;
         // μ_e before the first step (the potentiostat's, or the galvanostat's start), as the
-        // CPU's: `insertion_curvature` reads the last step's.
+        // CPU's: `reaction_weight` reads the last step's.
         init[19] = params.mu_e;
         let scalars = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("scalars"),

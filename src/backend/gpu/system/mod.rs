@@ -241,12 +241,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
                 .sum::<f64>()
                 * dv;
             if d.mode == DriveMode::Galvanostatic && gain <= 0.0 {
-                return Err(Error::invalid(
-                    "drive",
-                    "(galvanostatic)",
-                    "no solid voxel touches the electrolyte, so no current can flow",
-                    "place the electrolyte next to the solids",
-                ));
+                return Err(crate::backend::no_surface());
             }
             (d.current, d.mu_e, d.exchange)
         }
