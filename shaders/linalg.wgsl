@@ -12,6 +12,8 @@ const MU_E: u32 = 19u;
 const IONS: u32 = 20u;
 const SHIFT: u32 = 21u;
 const GAIN: u32 = 22u;
+const DELTA: u32 = 23u;
+const BOUND: u32 = 28u;
 const COMMIT: u32 = 24u;
 
 fn item(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -76,16 +78,6 @@ fn lincomb(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         return;
     }
     s2[i] = s0[i] + op.f * s1[i];
-}
-
-// s0 ← s0 + scal[a] on solid voxels (s1 = ψ).
-@compute @workgroup_size(256)
-fn shift_solid(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = item(gid, groups);
-    if (i >= op.n || !is_solid(s1[i])) {
-        return;
-    }
-    s0[i] = s0[i] + scal[op.a];
 }
 
 // Σ w s0 s1, w = 2 on the shear thirds of a stacked tensor when flag = 1 (Frobenius).
@@ -172,6 +164,7 @@ const GALVANOSTATIC: u32 = 5u;
 const BALANCE: u32 = 6u;
 const IONS_OF: u32 = 7u;
 const IONS_FIXED: u32 = 8u;
+const PROJECT: u32 = 9u;
 
 @compute @workgroup_size(1)
 fn scalar() {
@@ -245,6 +238,21 @@ fn scalar() {
             // Σ_solid ψ w μ (scal[a]) and Σ_solid ψ w (scal[b]).
             scal[MU_E] = params.mu_e;
             scal[IONS] = (params.mu_e * scal[op.b] - scal[op.a]) * params.voxel_volume;
+        }
+        case 9u: {
+            // A Newton step of the bound projection (bounds.wgsl) from its sums at ξ =
+            // scal[SHIFT]: δ = (T − Σ ψ clamp)/Σ_inside ψ, T = before + ions; flag 0 advances ξ
+            // by δ, flag 1 keeps δ for bound_apply.
+            let wanted = scal[BEFORE] + scal[IONS] / params.voxel_volume;
+            var delta = 0.0;
+            if (scal[BOUND] > 0.0) {
+                delta = (wanted - scal[BOUND + 3u]) / scal[BOUND];
+            }
+            if (op.flag == 0u) {
+                scal[SHIFT] = scal[SHIFT] + delta;
+            } else {
+                scal[DELTA] = delta;
+            }
         }
         default: {
             scal[MU_E] = params.mu_e;

@@ -818,3 +818,76 @@ fn dispatches_do_not_grow_memory() {
         "3000 dispatches of `scalar` grew the process by {grown} kB (a leak would be ~300 MB)"
     );
 }
+
+/// The bound projection (`encode_bound_projection`: `bound_partial`, the `PROJECT` scalar
+/// program and `bound_apply`) against `bounds::project` on Sn/HC's solid, with ĉ spread past
+/// both bounds. Both start from the same uniform shift and take the same Newton steps; ξ is
+/// a ratio of sums of a few hundred terms in f32 (1e-6), so c agrees to 1e-5 of its largest
+/// value, the ions cut to 1e-4 of theirs, and the device's Σψc holds the target to 1e-6.
+#[test]
+fn bound_projection_matches_cpu() {
+    use swellfield::backend::cpu::bounds::{LOWER, UPPER, project};
+    use swellfield::backend::gpu::system::encode_bound_projection;
+    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
+    let p = b.problem.clone();
+    let chem = &p.chemistry;
+    let n = p.grid.len();
+    let c = random(n, 41, -0.08, 1.06);
+    let psi = chem.psi.clone().unwrap();
+    let solid = |i: usize| chem.is_solid(i).then(|| psi[i]);
+    let total = |c: &[f64]| -> f64 { (0..n).filter_map(|i| solid(i).map(|p| p * c[i])).sum() };
+    let sites: f64 = (0..n).filter_map(solid).sum();
+    // A target 2 % of the sites above ĉ's: the step's uniform shift ξ₀ = 0.02.
+    let target = total(&c) + 0.02 * sites;
+    let xi0 = (target - total(&c)) / sites;
+    let mut c_cpu = c.clone();
+    let (moved_cpu, insane) = project(&mut c_cpu, solid, target, xi0);
+    assert_eq!(insane, 0);
+    let cut = (0..n)
+        .filter(|&i| solid(i).is_some() && !(LOWER..UPPER).contains(&(c[i] + xi0)))
+        .count();
+    assert!(
+        cut > 10,
+        "the input must reach past the bounds: {cut} voxels"
+    );
+    let (psi_id, c_id) = (b.k.upload("psi", &psi), b.k.upload("c", &c));
+    for (slot, value) in [(16, target), (20, 0.0), (21, xi0)] {
+        b.ctx
+            .queue
+            .write_buffer(&b.k.scalars, slot * 4, bytemuck::bytes_of(&(value as f32)));
+    }
+    let mut enc = b.k.encoder();
+    encode_bound_projection(&b.k, &mut enc, c_id, psi_id, n);
+    b.k.submit(enc);
+    let c_gpu: Vec<f64> = b
+        .read(c_id)
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if solid(i).is_some() { v } else { 0.0 })
+        .collect();
+    let c_cpu: Vec<f64> = (0..n)
+        .map(|i| if solid(i).is_some() { c_cpu[i] } else { 0.0 })
+        .collect();
+    assert_close("bound projection", &c_cpu, &c_gpu, 1e-5);
+    let s: Vec<f64> = b
+        .ctx
+        .read_f32(&b.k.scalars)
+        .unwrap()
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    println!(
+        "ions cut: gpu {} cpu {moved_cpu}; Σψc gpu {} target {target}",
+        s[29],
+        total(&c_gpu)
+    );
+    assert!((s[29] - moved_cpu).abs() <= 1e-4 * moved_cpu);
+    assert!((total(&c_gpu) - target).abs() <= 1e-6 * target);
+    assert!(
+        c_gpu
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| solid(i).is_none() || (LOWER * 0.99..=UPPER + 1e-7).contains(&v)),
+        "the device left c outside the bounds"
+    );
+}

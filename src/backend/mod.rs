@@ -60,6 +60,9 @@ pub struct StepReport {
     pub mu_e: Option<f64>,
     /// Ions inserted in this step, Σ ψ c ΔṼ units (negative: extracted).
     pub ions_added: f64,
+    /// Ions the bound projection moved in this step (cpu/bounds.rs), same units: what the
+    /// step would have put outside [0, 1].
+    pub bound_moved: f64,
     /// Elastic solver iterations and relative residual of this step's solve.
     pub elastic_iterations: u64,
     pub elastic_residual: f64,

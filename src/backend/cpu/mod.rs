@@ -2,6 +2,7 @@
 //! the WGSL families they will mirror; `fft` and `reduce` are honest exceptions (library FFT,
 //! rayon sums) and are tested as black boxes.
 
+pub mod bounds;
 pub mod cahn_hilliard;
 pub mod chemistry;
 pub mod elasticity;
@@ -366,24 +367,24 @@ impl CpuBackend {
             .par_iter_mut()
             .zip(self.c.par_iter())
             .for_each(|(w, c)| *w += c);
+        let (mut bound_moved, mut diverged) = (0.0, 0);
         if self.chem.psi.is_some() {
-            // Round-off and the solver tolerance aside, Σψc is already exact; a uniform shift of
-            // the solid makes it exact to round-off (model.md §8).
-            let target = before + ions_added;
-            let now = self.solid_total(&self.work);
+            // Σψc is already what it must be, up to the solver tolerance and what the
+            // stabiliser's leak takes (model.md §8); the projection onto [0, 1] with that Σψc
+            // makes it exact and cuts what the step put outside the bounds (bounds.rs).
+            let dv = self.grid.voxel_volume();
+            let target = (before + ions_added) / dv;
+            let now = self.solid_total(&self.work) / dv;
             let chem = &self.chem;
             let solid_sites: f64 = (0..self.c.len())
                 .into_par_iter()
                 .filter(|&i| chem.is_solid(i))
                 .map(|i| chem.psi_at(i))
-                .sum::<f64>()
-                * self.grid.voxel_volume();
-            let shift = (target - now) / solid_sites;
-            self.work.par_iter_mut().enumerate().for_each(|(i, w)| {
-                if chem.is_solid(i) {
-                    *w += shift;
-                }
-            });
+                .sum();
+            let psi = |i: usize| chem.is_solid(i).then(|| chem.psi_at(i));
+            let (moved, insane) =
+                bounds::project(&mut self.work, psi, target, (target - now) / solid_sites);
+            (bound_moved, diverged) = (moved * dv, insane);
         }
         let chem = &self.chem;
         let (max_dc, non_finite) =
@@ -394,9 +395,10 @@ impl CpuBackend {
         }
         Ok(StepReport {
             max_dc,
-            non_finite,
+            non_finite: non_finite + diverged,
             mu_e,
             ions_added,
+            bound_moved,
             elastic_iterations,
             elastic_residual,
         })

@@ -20,14 +20,15 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 38] = [
+const ENTRIES: [&str; 39] = [
     "copy",
     "fill",
     "zero_if_unloaded",
     "axpy",
     "xpay",
     "lincomb",
-    "shift_solid",
+    "bound_partial",
+    "bound_apply",
     "dot_partial",
     "sum_partial",
     "finish",
@@ -62,8 +63,9 @@ const ENTRIES: [&str; 38] = [
 ];
 
 /// Entry points that reduce into partials (a `finish` must follow).
-const REDUCING: [&str; 6] = [
+const REDUCING: [&str; 7] = [
     "dot_partial",
+    "bound_partial",
     "sum_partial",
     "commit",
     "observe_partial",

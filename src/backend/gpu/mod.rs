@@ -398,6 +398,7 @@ impl SpectralStep {
             non_finite: r[5] as u64,
             mu_e: None,
             ions_added: 0.0,
+            bound_moved: 0.0,
             elastic_iterations: 0,
             elastic_residual: 0.0,
         })

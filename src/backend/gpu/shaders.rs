@@ -24,6 +24,7 @@ pub const SYSTEM: &str = concat!(
     include_str!("../../../shaders/system.wgsl"),
     include_str!("../../../shaders/free_energy.wgsl"),
     include_str!("../../../shaders/linalg.wgsl"),
+    include_str!("../../../shaders/bounds.wgsl"),
     include_str!("../../../shaders/chemistry.wgsl"),
     include_str!("../../../shaders/implicit.wgsl"),
     include_str!("../../../shaders/elasticity.wgsl"),

@@ -13,6 +13,7 @@ use super::fft::GpuFft;
 use super::kernels::{BufId, Kernels};
 use super::params::{Op, SystemParams};
 use super::recorder::Recorder;
+use crate::backend::cpu::bounds;
 use crate::backend::{Observables, StepReport};
 use crate::config::{DriveMode, SolverKind};
 use crate::error::{Error, Result};
@@ -40,6 +41,9 @@ const MU_E: u32 = 19;
 const IONS: usize = 20;
 const SHIFT: u32 = 21;
 const GAIN: u32 = 22;
+const DELTA: u32 = 23;
+/// The bound projection's four sums (bounds.wgsl `bound_partial`).
+const BOUND: u32 = 28;
 const COMMIT: u32 = 24;
 
 // Scalar programs (linalg.wgsl).
@@ -52,6 +56,7 @@ const GALVANOSTATIC: u32 = 5;
 const BALANCE: u32 = 6;
 const IONS_OF: u32 = 7;
 const FIXED: u32 = 8;
+const PROJECT: u32 = 9;
 
 /// f32 conjugate gradients stall near 1e-6 relative residual, so no solve on the device asks
 /// for less (the CPU's 1e-8 increment tolerance and tighter elastic ones are f64 figures).
@@ -756,7 +761,7 @@ impl SystemStep {
         }
         let (x, c, work) = (self.x, self.c, self.tmp);
         k.run(&mut enc, "lincomb", Op { f: 1.0, ..op() }, &[x, c, work], n);
-        // Σψc exact to round-off: a uniform shift of the solid (model.md §8).
+        // Σψc exact to round-off: the uniform shift of the solid (model.md §8) ...
         k.reduce(
             &mut enc,
             "sum_partial",
@@ -772,13 +777,8 @@ impl SystemStep {
                 ..op()
             },
         );
-        k.run(
-            &mut enc,
-            "shift_solid",
-            Op { a: SHIFT, ..op() },
-            &[work, self.psi],
-            n,
-        );
+        // ... and projected onto [0, 1] with that Σψc.
+        encode_bound_projection(k, &mut enc, work, self.psi, n);
         k.reduce(
             &mut enc,
             "commit",
@@ -808,9 +808,10 @@ impl SystemStep {
         }
         Ok(StepReport {
             max_dc: s[c0 + 1].max(0.0) as f64,
-            non_finite: s[c0 + 3] as u64,
+            non_finite: (s[c0 + 3] + s[BOUND as usize + 2]) as u64,
             mu_e: self.drive.as_ref().map(|_| s[MU_E as usize] as f64),
             ions_added: s[IONS] as f64,
+            bound_moved: s[BOUND as usize + 1] as f64 * self.params.voxel_volume as f64,
             elastic_iterations,
             elastic_residual,
         })
@@ -865,4 +866,43 @@ impl SystemStep {
         }
         Ok(out)
     }
+}
+
+/// Records the bound projection of `c` (bounds.wgsl; CPU: `bounds::project`): Newton steps for
+/// ξ from the uniform shift in scalar slot SHIFT, towards Σψc = BEFORE + IONS/ΔṼ, then the last
+/// correction on the voxels inside the bounds. Leaves the final sums in BOUND..BOUND + 4.
+pub fn encode_bound_projection(k: &Kernels, enc: &mut Recorder, c: BufId, psi: BufId, n: usize) {
+    for last in (0..=bounds::NEWTON).map(|s| s == bounds::NEWTON) {
+        k.reduce(
+            enc,
+            "bound_partial",
+            Op {
+                a: SHIFT,
+                b: 1,
+                ..op()
+            },
+            &[c, psi],
+            n,
+            (BOUND, 1),
+        );
+        k.scalar(
+            enc,
+            Op {
+                index: PROJECT,
+                flag: last as u32,
+                ..op()
+            },
+        );
+    }
+    k.run(
+        enc,
+        "bound_apply",
+        Op {
+            a: SHIFT,
+            b: DELTA,
+            ..op()
+        },
+        &[c, psi],
+        n,
+    );
 }
