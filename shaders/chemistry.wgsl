@@ -198,22 +198,9 @@ fn exchange_rate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     s3[i] = r;
 }
 
-// κ Σ_axes π²/(3h²): the diagonal of −κ∇² on the spectral grid (chemistry.rs
-// `gradient_diagonal`).
-fn gradient_diagonal() -> f32 {
-    var s = 1.0 / (params.hx * params.hx);
-    if (params.dim >= 2u) {
-        s = s + 1.0 / (params.hy * params.hy);
-    }
-    if (params.dim >= 3u) {
-        s = s + 1.0 / (params.hz * params.hz);
-    }
-    return params.kappa * 3.2898681 * s;
-}
-
 // s4 ← w = dt r j/(1 + dt r j G) and s6 ← w μ where the insertion acts, else 0 (s0 = c,
 // s1 = ψ, s2 = r j, s3 = ψ_m stacked, s5 = μ): the reaction's linearised-implicit response.
-// G = Σ_m (ψ_m/ψ) g_m'' floored at 0 plus the gradient term's diagonal, raised to
+// G = Σ_m (ψ_m/ψ) g_m'' floored at 0 plus the gradient term's stiffness (params.gradient), raised to
 // |μ_e − μ|/c extracting or /(1 − c) inserting (μ_e the last step's, scal[MU_E]), capped at
 // 1e4 kT. Mirror: chemistry.rs `reaction_weight` and `reaction_stiffness`.
 @compute @workgroup_size(256)
@@ -237,7 +224,7 @@ fn reaction_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
             g = g + w * fe_d2(component_fe(m), c);
         }
     }
-    g = max(g / max(psi, params.psi_floor), 0.0) + gradient_diagonal();
+    g = max(g / max(psi, params.psi_floor), 0.0) + params.gradient;
     let eta = scal[MU_E] - s5[i];
     var bound = eta / max(1.0 - c, BOUND_FLOOR);
     if (eta < 0.0) {

@@ -39,7 +39,8 @@ struct Params {
     overstress: f32,
     // The electrolyte's material index, or 2³²−1 when there is none.
     electrolyte: u32,
-    pad0: f32,
+    // The gradient stiffness in the reaction's G (chemistry.rs `gradient_stiffness`).
+    gradient: f32,
 };
 
 struct Op {

@@ -307,6 +307,8 @@ pub struct Drive {
     pub rate: Vec<f64>,
     /// How the step scales r with the filling: r j(c) (chemistry::exchange_factor).
     pub exchange: crate::config::Exchange,
+    /// The gradient stiffness in the reaction's G (chemistry::gradient_stiffness).
+    pub reaction_gradient: crate::config::ReactionGradient,
     /// Ions per model time (Σ ψ c ΔṼ units), signed: positive inserts.
     pub current: f64,
     /// μ_e of a potentiostatic drive, in kT.
@@ -821,6 +823,7 @@ fn build_physical(
             direction: dc.direction,
             rate,
             exchange: dc.exchange_current,
+            reaction_gradient: dc.reaction_gradient,
             current: sign * dc.c_rate.unwrap_or(0.0) * capacity * tau / 3600.0,
             mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
             soc_target: dc.soc_target,

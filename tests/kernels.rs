@@ -7,7 +7,7 @@ mod common;
 
 use rustfft::num_complex::Complex64;
 use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
-use swellfield::backend::cpu::chemistry::{ReactionStep, gradient_diagonal};
+use swellfield::backend::cpu::chemistry::{ReactionStep, gradient_stiffness};
 use swellfield::backend::cpu::chemistry::{
     exchange_rate, insertion_increment, reaction_weight, site_carriers, site_mobility,
 };
@@ -18,7 +18,7 @@ use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
 use swellfield::backend::gpu::system::layout;
-use swellfield::config::Exchange;
+use swellfield::config::{Exchange, ReactionGradient};
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
 
@@ -278,7 +278,7 @@ fn chemistry_matches_cpu() {
     b.ctx
         .queue
         .write_buffer(&b.k.scalars, 19 * 4, bytemuck::bytes_of(&(mu_e as f32)));
-    let gradient = gradient_diagonal(&p.grid, chem.kappa);
+    let gradient = gradient_stiffness(&p.grid, chem.kappa, ReactionGradient::Diagonal);
     // dt as `bench` sets params.dt.
     let step = ReactionStep {
         mu_e,

@@ -128,7 +128,7 @@ fn system_params_layout_matches_rust() {
         &offsets!(SystemParams: nx, ny, nz, count, hx, hy, hz, dt, kappa, stab, s, psi_floor,
             mobility_kind, components, groups, materials, anisotropic, dim, free_mask,
             spectral_mask, current, mu_e, exchange, solid_sites, voxel_volume, overstress,
-            electrolyte, pad0),
+            electrolyte, gradient),
     );
     layout_matches(
         "system",

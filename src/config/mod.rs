@@ -670,6 +670,20 @@ pub enum Exchange {
     Constant,
 }
 
+/// Which stiffness of the gradient term the surface reaction's linearised-implicit step takes
+/// (docs/model.md §8, "The reaction's checkerboard").
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionGradient {
+    /// The diagonal of −κ∇², κ Σ π²/(3h²): a voxel's own response, the smaller voltage error
+    /// at large dt; neighbouring surface voxels can take turns overshooting where κ/h² is large.
+    #[default]
+    Diagonal,
+    /// The largest eigenvalue of −κ∇², κ Σ π²/h²: no surface mode can overshoot, at a larger
+    /// overpotential error that grows with dt.
+    SpectralRadius,
+}
+
 /// Which way the current flows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -703,6 +717,10 @@ pub struct DriveConfig {
     /// site_limited (default: the exchange current ∝ √(c (1 − c))) or constant.
     #[serde(default)]
     pub exchange_current: Exchange,
+    /// diagonal (default) or spectral_radius: the gradient term's stiffness in the reaction's
+    /// implicit step.
+    #[serde(default)]
+    pub reaction_gradient: ReactionGradient,
     /// Stop at this state of charge (fraction of all sites filled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soc_target: Option<f64>,

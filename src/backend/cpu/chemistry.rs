@@ -4,7 +4,7 @@
 use rayon::prelude::*;
 
 use super::elasticity::Elasticity;
-use crate::config::Exchange;
+use crate::config::{Exchange, ReactionGradient};
 use crate::grid::Grid;
 use crate::problem::{CURVATURE_CAP, Chemistry};
 
@@ -81,8 +81,8 @@ pub fn exchange_rate(c: &[f64], chem: &Chemistry, r: &[f64], exchange: Exchange,
 pub const BOUND_FLOOR: f64 = 1e-6;
 
 /// The local stiffness of μ against c that the reaction's implicit step takes: the curvature
-/// g'' floored at 0, plus the diagonal of the gradient term −κ∇² (κ Σ_axes π²/(3h²), the mean
-/// of k² over the spectral grid), raised to `|μ_e − μ|/c` where the drive extracts and
+/// g'' floored at 0, plus the largest eigenvalue of the gradient term −κ∇² ([`gradient_stiffness`]),
+/// raised to `|μ_e − μ|/c` where the drive extracts and
 /// `|μ_e − μ|/(1 − c)` where it inserts, and capped at [`CURVATURE_CAP`]. With g'' = 1/c alone
 /// the linearised step tended to c (μ_e − μ) as dt grew and took a nearly empty surface voxel
 /// far below 0; with the bound it tends to −c (or 1 − c) at most.
@@ -98,13 +98,25 @@ pub fn reaction_stiffness(chem: &Chemistry, gradient: f64, i: usize, c: f64, eta
         .min(CURVATURE_CAP)
 }
 
-/// κ Σ_axes π²/(3 h²): the diagonal of −κ∇² on the spectral grid.
-pub fn gradient_diagonal(grid: &Grid, kappa: f64) -> f64 {
-    let third_pi2 = std::f64::consts::PI.powi(2) / 3.0;
+/// The gradient term's stiffness in the reaction's G: the diagonal of −κ∇² on the spectral
+/// grid, κ Σ_axes π²/(3h²), a voxel's own response; or its largest eigenvalue, κ Σ_axes π²/h²
+/// (the Nyquist mode), the most μ can move per unit change of c around it. Each surface
+/// voxel's reaction reads its neighbours' c of the step before (a Jacobi sweep over the
+/// gradient term's coupling), and with the diagonal that sweep has no margin against the
+/// checkerboard of neighbouring surface voxels: where κ/h² is large they take turns
+/// overshooting each other's equilibrium (up to 0.1 a step on P2/O3, which held dt at
+/// 0.1–1 s). With the spectral radius it is a contraction for every mode, at a larger
+/// overpotential error, ∝ dt r j G (docs/model.md §8).
+pub fn gradient_stiffness(grid: &Grid, kappa: f64, kind: ReactionGradient) -> f64 {
+    let pi2 = std::f64::consts::PI.powi(2);
+    let per_axis = match kind {
+        ReactionGradient::Diagonal => pi2 / 3.0,
+        ReactionGradient::SpectralRadius => pi2,
+    };
     kappa
         * grid.spacing[..grid.dim()]
             .iter()
-            .map(|h| third_pi2 / (h * h))
+            .map(|h| per_axis / (h * h))
             .sum::<f64>()
 }
 
@@ -114,7 +126,7 @@ pub struct ReactionStep {
     /// The last step's μ_e (the galvanostat's new one is not known yet).
     pub mu_e: f64,
     pub dt: f64,
-    /// [`gradient_diagonal`].
+    /// [`gradient_stiffness`].
     pub gradient: f64,
 }
 

@@ -199,7 +199,7 @@ impl CpuBackend {
         let step = chemistry::ReactionStep {
             mu_e: self.mu_e,
             dt,
-            gradient: chemistry::gradient_diagonal(&self.grid, chem.kappa),
+            gradient: chemistry::gradient_stiffness(&self.grid, chem.kappa, d.reaction_gradient),
         };
         chemistry::reaction_weight(
             c,

@@ -75,7 +75,8 @@ pub struct SystemParams {
     pub voxel_volume: f32,
     pub overstress: f32,
     pub electrolyte: u32,
-    pub pad0: f32,
+    /// The gradient stiffness in the reaction's G (chemistry.rs `gradient_stiffness`).
+    pub gradient: f32,
 }
 
 /// What one dispatch of the multi-material families works on; twin of `struct Op`. Each

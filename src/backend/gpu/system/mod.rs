@@ -252,6 +252,9 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         }
         None => (0.0, 0.0, crate::config::Exchange::Constant),
     };
+    let gradient = problem.drive.as_ref().map_or(0.0, |d| {
+        crate::backend::cpu::chemistry::gradient_stiffness(grid, chem.kappa, d.reaction_gradient)
+    });
     let params = SystemParams {
         nx: grid.n[0] as u32,
         ny: grid.n[1] as u32,
@@ -288,7 +291,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         electrolyte: mech
             .and_then(|m| m.electrolyte)
             .map_or(u32::MAX, |e| e as u32),
-        pad0: 0.0,
+        gradient: gradient as f32,
     };
     Ok((params, table))
 }
