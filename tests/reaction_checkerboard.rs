@@ -1,0 +1,71 @@
+//! The P2/O3 extraction's surface checkerboard (docs/model.md §8, "The reaction's
+//! checkerboard"): with the gradient term's diagonal in the reaction's G, neighbouring surface
+//! voxels of the lens particle take turns overshooting each other's equilibrium once the
+//! extraction is under way, and dt collapses from its 20 s maximum to 0.1–1 s (measured at
+//! t ≈ 700 s, step ≈ 105, 2026-12-02); with the spectral radius the same run keeps dt at its
+//! maximum. Both halves are asserted, so the test would notice if the collapse went away by
+//! itself (then `spectral_radius` no longer buys anything) as well as if it came back.
+
+mod common;
+
+use swellfield::backend::BackendChoice;
+use swellfield::simulation::{RunOptions, run};
+
+/// (time, dt) per output row of the lens particle's extraction to `end` s.
+fn extract(gradient: &str, end: f64) -> (Vec<f64>, Vec<f64>) {
+    let gradient = format!("drive.reaction_gradient=\"{gradient}\"");
+    let end = format!("time.end={end}");
+    let loaded = common::load(
+        "configs/p2_o3_cathode.toml",
+        &[
+            &gradient,
+            &end,
+            "output.every_steps=5",
+            "output.snapshot_every=1000000",
+            "output.images=false",
+        ],
+    );
+    let dir = common::temp_dir();
+    let opts = RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        backend: BackendChoice::Cpu,
+        quiet: true,
+        pristine: false,
+    };
+    run(&loaded, &opts).expect("P2/O3 extraction");
+    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
+    (
+        common::column(&h, &rows, "time"),
+        common::column(&h, &rows, "dt"),
+    )
+}
+
+#[test]
+fn spectral_radius_keeps_the_extraction_at_dt_max() {
+    let (t, dt) = extract("spectral_radius", 1500.0);
+    let late: Vec<f64> = t
+        .iter()
+        .zip(&dt)
+        .filter(|(t, _)| **t >= 500.0)
+        .map(|(_, d)| *d)
+        .collect();
+    assert!(late.len() >= 5, "{t:?}");
+    let low = late.iter().cloned().fold(f64::INFINITY, f64::min);
+    println!("spectral_radius: dt from t = 500 s on at least {low:.3} s");
+    // Output times shorten a step to land on them, so a row may show a shorter dt; none of
+    // them is a collapse.
+    assert!(low >= 5.0, "dt fell to {low} s: {dt:?}");
+}
+
+#[test]
+fn the_diagonal_lets_neighbouring_surface_voxels_chatter() {
+    let (t, dt) = extract("diagonal", 760.0);
+    let reached = dt
+        .iter()
+        .zip(&t)
+        .any(|(d, t)| *d >= 19.0 && *t < 700.0);
+    let collapsed = dt.iter().zip(&t).any(|(d, t)| *d < 1.0 && *t > 650.0);
+    println!("diagonal: dt {dt:?}");
+    assert!(reached, "dt never reached its maximum before the collapse");
+    assert!(collapsed, "dt no longer collapses with the diagonal");
+}
