@@ -11,7 +11,6 @@ const REST: u32 = 18u;
 const MU_E: u32 = 19u;
 const IONS: u32 = 20u;
 const SHIFT: u32 = 21u;
-const GAIN: u32 = 22u;
 const DELTA: u32 = 23u;
 const BOUND: u32 = 28u;
 const COMMIT: u32 = 24u;

@@ -163,6 +163,33 @@ impl Chemistry {
     /// factor): each host weighed by its share of the voxel's sites. With ψ uniform the weights
     /// are ψ_m themselves (they sum to 1), and one host is q(c) alone.
     #[inline]
+    /// [`Self::mixture`] of a pair of quantities, each host evaluated once.
+    fn mixture_pair(&self, i: usize, q: impl Fn(&FreeEnergy) -> (f64, f64)) -> (f64, f64) {
+        let add = |s: (f64, f64), w: f64, v: (f64, f64)| (s.0 + w * v.0, s.1 + w * v.1);
+        match &self.psi {
+            None if self.components.len() == 1 => q(&self.components[0].free_energy),
+            None => self.components.iter().fold((0.0, 0.0), |s, comp| {
+                add(
+                    s,
+                    comp.psi.as_ref().map_or(1.0, |p| p[i]),
+                    q(&comp.free_energy),
+                )
+            }),
+            Some(psi) => {
+                let s = self.components.iter().fold((0.0, 0.0), |s, comp| {
+                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+                    if w > 0.0 {
+                        add(s, w, q(&comp.free_energy))
+                    } else {
+                        s
+                    }
+                });
+                let n = psi[i].max(self.psi_floor);
+                (s.0 / n, s.1 / n)
+            }
+        }
+    }
+
     fn mixture(&self, i: usize, q: impl Fn(&FreeEnergy) -> f64) -> f64 {
         match &self.psi {
             None if self.components.len() == 1 => q(&self.components[0].free_energy),
@@ -214,10 +241,8 @@ impl Chemistry {
         if self.mobility == Mobility::Constant {
             return (1.0, 1.0);
         }
-        (
-            self.mixture(i, |fe| fe.carriers_vacancies(c).0),
-            self.mixture(i, |fe| fe.carriers_vacancies(c).1),
-        )
+        // One pass over the hosts: each evaluates its segment once for both.
+        self.mixture_pair(i, |fe| fe.carriers_vacancies(c))
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.

@@ -60,10 +60,7 @@ fn spectral_radius_keeps_the_extraction_at_dt_max() {
 #[test]
 fn the_diagonal_lets_neighbouring_surface_voxels_chatter() {
     let (t, dt) = extract("diagonal", 760.0);
-    let reached = dt
-        .iter()
-        .zip(&t)
-        .any(|(d, t)| *d >= 19.0 && *t < 700.0);
+    let reached = dt.iter().zip(&t).any(|(d, t)| *d >= 19.0 && *t < 700.0);
     let collapsed = dt.iter().zip(&t).any(|(d, t)| *d < 1.0 && *t > 650.0);
     println!("diagonal: dt {dt:?}");
     assert!(reached, "dt never reached its maximum before the collapse");

@@ -116,14 +116,7 @@ impl SystemStep {
         self.copy(&mut enc, el.r, el.p, tensor);
         self.dot(&mut enc, el.r, el.r, RR, true);
         let tol2 = (el.tolerance * el.tolerance) as f32;
-        k.scalar(
-            &mut enc,
-            Op {
-                index: START,
-                f: tol2,
-                ..op()
-            },
-        );
+        self.start_solve(&mut enc, tol2);
         let frozen = Op { frozen: 1, ..op() };
         let iteration = |enc: &mut Recorder| {
             apply(enc, el.p, el.q);
@@ -214,14 +207,7 @@ impl SystemStep {
         };
         residual_and_update(&mut enc);
         let tol2 = (el.tolerance * el.tolerance) as f32;
-        k.scalar(
-            &mut enc,
-            Op {
-                index: START,
-                f: tol2,
-                ..op()
-            },
-        );
+        self.start_solve(&mut enc, tol2);
         let iteration = |enc: &mut Recorder| {
             self.spectra_to(enc, el, el.p);
             let minus = Op {

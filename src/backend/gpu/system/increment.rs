@@ -60,6 +60,20 @@ impl SystemStep {
         self.k.reduce(enc, "dot_partial", o, &[a, b], len, (dst, 0));
     }
 
+    /// Records the start of a device solve that stops at ‖r‖² ≤ `tol2` ‖b‖² (scalar program
+    /// START: done at once when that already holds or b = 0); the CHECK of each iteration
+    /// takes the same `tol2`.
+    pub(super) fn start_solve(&self, enc: &mut Recorder, tol2: f32) {
+        self.k.scalar(
+            enc,
+            Op {
+                index: START,
+                f: tol2,
+                ..op()
+            },
+        );
+    }
+
     /// Runs the recorded CG iterations in batches until the device flags the solve done;
     /// returns the iterations. `record` records one iteration.
     pub(super) fn iterate(
@@ -124,14 +138,7 @@ impl SystemStep {
         self.dot(&mut enc, r, z, RZ, false);
         self.dot(&mut enc, r, r, RR, false);
         let tol2 = (F32_TOLERANCE * F32_TOLERANCE) as f32;
-        k.scalar(
-            &mut enc,
-            Op {
-                index: START,
-                f: tol2,
-                ..op()
-            },
-        );
+        self.start_solve(&mut enc, tol2);
         let frozen = Op { frozen: 1, ..op() };
         let (iterations, done) = self.iterate(
             enc,
