@@ -8,6 +8,7 @@
 //! first, so a failure in the comparison never costs a run.
 
 use std::fmt::Write as _;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use crate::backend::{BackendChoice, BackendKind};
@@ -283,6 +284,9 @@ fn check_reachable(
 /// Runs both microstructures into `opts.out_dir/{buffered,pristine}` and writes the comparison.
 pub fn run(loaded: &LoadedConfig, opts: &CompareOptions) -> Result<Comparison> {
     let problems = precheck(loaded)?;
+    if let Some(runs) = side_by_side(loaded, &problems, opts)? {
+        return write_outputs(loaded, &problems, &runs, &opts.out_dir);
+    }
     let mut backend = opts.backend;
     let mut series = Vec::with_capacity(2);
     for ((label, pristine), problem) in [(RUNS[0], false), (RUNS[1], true)]
@@ -319,6 +323,90 @@ pub fn run(loaded: &LoadedConfig, opts: &CompareOptions) -> Result<Comparison> {
     }
     let runs: [RunSeries; 2] = series.try_into().expect("two runs were pushed just above");
     write_outputs(loaded, &problems, &runs, &opts.out_dir)
+}
+
+/// Both runs at once, one thread each, when they run on the CPU and the machine has a core for
+/// each: the CPU backend keeps a cell of the shipped size on one thread (cpu/mod.rs,
+/// `PARALLEL_VOXELS`), so run in sequence the two would leave the other cores idle. `None`
+/// when the runs take the GPU, or one core is all there is: run them in sequence.
+fn side_by_side(
+    loaded: &LoadedConfig,
+    problems: &[Problem; 2],
+    opts: &CompareOptions,
+) -> Result<Option<[RunSeries; 2]>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || opts.backend == BackendChoice::Gpu {
+        return Ok(None);
+    }
+    if opts.backend == BackendChoice::Auto {
+        // What `auto` picks for this cell; its one-line notice is said here, once.
+        let (backend, notice) = crate::backend::select(BackendChoice::Auto, &problems[0])?;
+        if backend.kind() == BackendKind::Gpu {
+            return Ok(None);
+        }
+        if let (Some(n), false) = (notice, opts.quiet) {
+            eprintln!("{n}");
+        }
+    }
+    let show = !opts.quiet && std::io::stderr().is_terminal();
+    let bars = indicatif::MultiProgress::new();
+    if !opts.quiet {
+        eprintln!("running the buffered and pristine microstructures side by side on the CPU...");
+    }
+    let results: Vec<Result<RunSeries>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [(RUNS[0], false), (RUNS[1], true)]
+            .into_iter()
+            .zip(problems)
+            .map(|((label, pristine), problem)| {
+                let bar = if show {
+                    bars.add(simulation::progress_bar(Some(label)))
+                } else {
+                    indicatif::ProgressBar::hidden()
+                };
+                let bars = &bars;
+                scope.spawn(move || -> Result<RunSeries> {
+                    let run_opts = RunOptions {
+                        out_dir: opts.out_dir.join(label),
+                        backend: BackendChoice::Cpu,
+                        quiet: opts.quiet,
+                        pristine,
+                    };
+                    let summary =
+                        simulation::run_problem_with(loaded, problem.clone(), &run_opts, bar);
+                    // Above the bars on a terminal (a hidden MultiProgress prints nothing).
+                    let say = |line: String| {
+                        if show {
+                            bars.println(line).unwrap_or(());
+                        } else {
+                            eprintln!("{line}");
+                        }
+                    };
+                    match &summary {
+                        Ok(s) if !opts.quiet => say(format!("{s}")),
+                        Err(e) if !opts.quiet => say(format!("the {label} run stopped: {e}")),
+                        _ => {}
+                    }
+                    let summary = summary?;
+                    let (header, rows) = timeseries::read(&summary.out_dir.join("timeseries.csv"))?;
+                    Ok(RunSeries {
+                        summary,
+                        header,
+                        rows,
+                    })
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut results = results.into_iter();
+    let (a, b) = (results.next(), results.next());
+    match (a, b) {
+        (Some(a), Some(b)) => Ok(Some([a?, b?])),
+        _ => unreachable!("two runs were spawned just above"),
+    }
 }
 
 /// The solid materials that occupy part of either cell, in config order. Soft fillers (closed

@@ -79,6 +79,34 @@ pub fn run_problem(
     problem: Problem,
     opts: &RunOptions,
 ) -> Result<RunSummary> {
+    let bar = if !opts.quiet && std::io::stderr().is_terminal() {
+        progress_bar(None)
+    } else {
+        ProgressBar::hidden()
+    };
+    run_problem_with(loaded, problem, opts, bar)
+}
+
+/// A run's progress bar, its line prefixed by `label` when several runs share the terminal.
+pub fn progress_bar(label: Option<&str>) -> ProgressBar {
+    let template = match label {
+        Some(l) => format!("{l:>9} {{bar:30}} {{percent:>3}}% {{msg}} ETA {{eta}}"),
+        None => "{bar:30} {percent:>3}% {msg} ETA {eta}".to_string(),
+    };
+    let bar = ProgressBar::new(1000);
+    bar.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// [`run_problem`] drawing its progress on `bar` (hidden: none).
+pub fn run_problem_with(
+    loaded: &LoadedConfig,
+    problem: Problem,
+    opts: &RunOptions,
+    bar: ProgressBar,
+) -> Result<RunSummary> {
     prepare_dir(&opts.out_dir)?;
     let images = opts.out_dir.join("images");
     prepare_dir(&images)?;
@@ -96,10 +124,7 @@ pub fn run_problem(
     }
     let writers = standard_writers(loaded, &problem, backend.kind(), &opts.out_dir)?;
     let mut sim = Simulation::new(problem, backend, writers, loaded);
-    sim.run(
-        &opts.out_dir,
-        !opts.quiet && std::io::stderr().is_terminal(),
-    )
+    sim.run(&opts.out_dir, bar)
 }
 
 fn prepare_dir(dir: &Path) -> Result<()> {
@@ -353,19 +378,10 @@ impl Simulation {
     }
 
     /// Runs to the end time (or the first non-finite value).
-    pub fn run(&mut self, out_dir: &Path, progress: bool) -> Result<RunSummary> {
+    pub fn run(&mut self, out_dir: &Path, bar: ProgressBar) -> Result<RunSummary> {
         let start = Instant::now();
         let end = self.problem.time.end;
-        let bar = if progress {
-            let bar = ProgressBar::new(1000);
-            bar.set_style(
-                ProgressStyle::with_template("{bar:30} {percent:>3}% {msg} ETA {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            bar
-        } else {
-            ProgressBar::hidden()
-        };
+        let progress = !bar.is_hidden();
         let mut stepper = TimeStepper::new(&self.problem.time);
         let (mut step, mut time) = (0u64, 0.0f64);
         let mut outputs = 0u64;

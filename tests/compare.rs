@@ -310,3 +310,50 @@ fn sweep_refuses_unknown_keys_and_bad_syntax() {
     let grids = compare::Sweep::parse("grid.n=[64, 64],[128,128]").expect("brackets");
     assert_eq!(grids.values, ["[64, 64]", "[128,128]"]);
 }
+
+/// On a machine with two cores or more the CPU runs go side by side, one thread each; each
+/// run's time series is then the one a run of its own writes, row for row (but its wall time).
+#[test]
+fn side_by_side_runs_match_runs_of_their_own() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("cmp");
+    let loaded = load(&small(&[]));
+    compare::run(
+        &loaded,
+        &CompareOptions {
+            out_dir: out.clone(),
+            backend: BackendChoice::Cpu,
+            quiet: true,
+        },
+    )
+    .expect("compare runs");
+    for (label, pristine) in [("buffered", false), ("pristine", true)] {
+        let alone = dir.path().join(label);
+        swellfield::simulation::run(
+            &loaded,
+            &swellfield::simulation::RunOptions {
+                out_dir: alone.clone(),
+                backend: BackendChoice::Cpu,
+                quiet: true,
+                pristine,
+            },
+        )
+        .expect("run");
+        let (ha, ra) = common::read_csv(&out.join(label).join("timeseries.csv"));
+        let (hb, rb) = common::read_csv(&alone.join("timeseries.csv"));
+        assert_eq!(ha, hb);
+        assert_eq!(ra.len(), rb.len(), "{label}: rows");
+        for (i, (a, b)) in ra.iter().zip(&rb).enumerate() {
+            for (k, (x, y)) in a.iter().zip(b).enumerate() {
+                if ha[k] == "wall_s" {
+                    continue;
+                }
+                assert!(
+                    x == y || (x.is_nan() && y.is_nan()),
+                    "{label} row {i} column {}: {x} against {y}",
+                    ha[k]
+                );
+            }
+        }
+    }
+}
