@@ -18,7 +18,7 @@ use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
 use swellfield::backend::gpu::system::layout;
-use swellfield::config::{Exchange, ReactionGradient};
+use swellfield::config::Exchange;
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
 
@@ -278,7 +278,11 @@ fn chemistry_matches_cpu() {
     b.ctx
         .queue
         .write_buffer(&b.k.scalars, 19 * 4, bytemuck::bytes_of(&(mu_e as f32)));
-    let gradient = gradient_stiffness(&p.grid, chem.kappa, ReactionGradient::Diagonal);
+    let gradient = gradient_stiffness(
+        &p.grid,
+        chem.kappa,
+        p.drive.as_ref().unwrap().reaction_gradient,
+    );
     // dt as `bench` sets params.dt.
     let step = ReactionStep {
         mu_e,
