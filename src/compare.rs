@@ -339,13 +339,12 @@ fn side_by_side(
         return Ok(None);
     }
     if opts.backend == BackendChoice::Auto {
-        // What `auto` picks for this cell; its one-line notice is said here, once.
-        let (backend, notice) = crate::backend::select(BackendChoice::Auto, &problems[0])?;
-        if backend.kind() == BackendKind::Gpu {
-            return Ok(None);
-        }
-        if let (Some(n), false) = (notice, opts.quiet) {
-            eprintln!("{n}");
+        // What `auto` picks for this cell, without building a backend; its one-line notice is
+        // said here, once.
+        match crate::backend::auto_device(&problems[0]) {
+            Ok(_) => return Ok(None),
+            Err(why) if !opts.quiet => eprintln!("{}", crate::backend::cpu_notice(&why)),
+            Err(_) => {}
         }
     }
     let show = !opts.quiet && std::io::stderr().is_terminal();

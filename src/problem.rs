@@ -144,6 +144,14 @@ impl Chemistry {
         }
     }
 
+    /// Σ ψ over the solid voxels of `n`: the sites the step's final uniform shift spreads over.
+    pub fn solid_sites(&self, n: usize) -> f64 {
+        (0..n)
+            .filter(|&i| self.is_solid(i))
+            .map(|i| self.psi_at(i))
+            .sum()
+    }
+
     /// Each mobility group's harmonic-mean mass over `n` voxels, for the preconditioner: it
     /// weighs the pores' floor, which the arithmetic mean all but ignores (30-50 % fewer
     /// iterations on porous cells).

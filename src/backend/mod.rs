@@ -130,36 +130,48 @@ pub fn select(
     match choice {
         BackendChoice::Cpu => Ok((Box::new(cpu::CpuBackend::new(problem)), None)),
         BackendChoice::Gpu => Ok((Box::new(gpu::GpuBackend::new(problem)?), None)),
-        BackendChoice::Auto => {
-            let why = if let Some(what) = gpu::unsupported(problem) {
-                format!("the GPU backend does not run configs with {what} yet")
-            } else {
-                match gpu::context::GpuContext::new() {
-                    Ok(ctx) if !ctx.is_software() => {
-                        let name = ctx.info.name.clone();
-                        return match gpu::GpuBackend::with_context(ctx, problem) {
-                            Ok(b) => Ok((Box::new(b), None)),
-                            Err(e) => Ok((
-                                Box::new(cpu::CpuBackend::new(problem)),
-                                Some(format!(
-                                    "note: running the f64 CPU backend: the GPU {name} cannot run this config ({e})"
-                                )),
-                            )),
-                        };
-                    }
-                    Ok(ctx) => format!(
-                        "only a software adapter was found ({}); --backend gpu runs the shaders on it anyway",
-                        ctx.info.name
+        BackendChoice::Auto => match auto_device(problem) {
+            Ok(ctx) => {
+                let name = ctx.info.name.clone();
+                Ok(match gpu::GpuBackend::with_context(ctx, problem) {
+                    Ok(b) => (Box::new(b), None),
+                    Err(e) => (
+                        Box::new(cpu::CpuBackend::new(problem)),
+                        Some(cpu_notice(&format!(
+                            "the GPU {name} cannot run this config ({e})"
+                        ))),
                     ),
-                    Err(_) => "no GPU adapter was found".into(),
-                }
-            };
-            Ok((
+                })
+            }
+            Err(why) => Ok((
                 Box::new(cpu::CpuBackend::new(problem)),
-                Some(format!("note: running the f64 CPU backend: {why}")),
-            ))
-        }
+                Some(cpu_notice(&why)),
+            )),
+        },
     }
+}
+
+/// The hardware GPU `auto` runs `problem` on, or why it runs the CPU instead; builds no
+/// backend, so a caller can ask before deciding how to run (compare's side by side).
+pub fn auto_device(problem: &Problem) -> std::result::Result<gpu::context::GpuContext, String> {
+    if let Some(what) = gpu::unsupported(problem) {
+        return Err(format!(
+            "the GPU backend does not run configs with {what} yet"
+        ));
+    }
+    match gpu::context::GpuContext::new() {
+        Ok(ctx) if !ctx.is_software() => Ok(ctx),
+        Ok(ctx) => Err(format!(
+            "only a software adapter was found ({}); --backend gpu runs the shaders on it anyway",
+            ctx.info.name
+        )),
+        Err(_) => Err("no GPU adapter was found".into()),
+    }
+}
+
+/// `auto`'s one-line notice when it runs the CPU backend.
+pub fn cpu_notice(why: &str) -> String {
+    format!("note: running the f64 CPU backend: {why}")
 }
 
 /// The galvanostat's error when no solid voxel touches the electrolyte (both backends).

@@ -53,6 +53,8 @@ pub struct CpuBackend {
     cg: Vec<Vec<f64>>,
     mass: Vec<f64>,
     group_mass: Vec<f64>,
+    /// Σ ψ over the solid (Chemistry::solid_sites), for the bound projection's start.
+    solid_sites: f64,
     /// The insertion coefficient of this step, r j(c) (chemistry::exchange_rate).
     rate: Vec<f64>,
     /// The reaction's weight w per voxel this step (chemistry::reaction_weight).
@@ -101,6 +103,7 @@ impl CpuBackend {
             cg: Vec::new(),
             mass: Vec::new(),
             group_mass: Vec::new(),
+            solid_sites: problem.chemistry.solid_sites(n),
             rate: Vec::new(),
             reaction_weight: Vec::new(),
             pool: std::sync::Arc::new(
@@ -376,14 +379,9 @@ impl CpuBackend {
             let target = (before + ions_added) / dv;
             let now = self.solid_total(&self.work) / dv;
             let chem = &self.chem;
-            let solid_sites: f64 = (0..self.c.len())
-                .into_par_iter()
-                .filter(|&i| chem.is_solid(i))
-                .map(|i| chem.psi_at(i))
-                .sum();
             let psi = |i: usize| chem.is_solid(i).then(|| chem.psi_at(i));
-            let (moved, insane) =
-                bounds::project(&mut self.work, psi, target, (target - now) / solid_sites);
+            let xi0 = (target - now) / self.solid_sites;
+            let (moved, insane) = bounds::project(&mut self.work, psi, target, xi0);
             (bound_moved, diverged) = (moved * dv, insane);
         }
         let chem = &self.chem;

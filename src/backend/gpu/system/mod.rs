@@ -233,11 +233,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
     };
     let mask = |b: [bool; 6]| (0..6).filter(|&k| b[k]).map(|k| 1u32 << k).sum::<u32>();
     let dv = grid.voxel_volume();
-    let solid_sites: f64 = psi_host
-        .iter()
-        .filter(|&&p| p >= chem.psi_floor)
-        .sum::<f64>()
-        * dv;
+    let solid_sites = chem.solid_sites(n) * dv;
     let (current, mu_e, exchange) = match &problem.drive {
         Some(d) => {
             let gain: f64 = (0..n)
