@@ -3,9 +3,6 @@
 
 mod common;
 
-use swellfield::backend::BackendChoice;
-use swellfield::simulation::{RunOptions, run};
-
 const KT_EV: f64 = 8.617_333_262e-5 * 298.0;
 
 /// Runs the config with overrides; returns (soc, voltage, ion balance error) per output row.
@@ -13,23 +10,14 @@ fn charge(sets: &[&str]) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, tempfile::T
     let mut all = vec!["output.images=false"];
     all.extend_from_slice(sets);
     let loaded = common::load("configs/verification/galvanostatic.toml", &all);
-    let dir = common::temp_dir();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        backend: BackendChoice::Cpu,
-        quiet: true,
-        pristine: false,
-    };
-    let summary = run(&loaded, &opts).expect("galvanostatic run");
-    assert_eq!(summary.stop, swellfield::output::StopReason::SocTarget);
-    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    let col = |n: &str| common::column(&h, &rows, n);
+    let run = common::run_cpu(&loaded, "galvanostatic run");
+    assert_eq!(run.summary.stop, swellfield::output::StopReason::SocTarget);
     (
-        col("time"),
-        col("soc"),
-        col("voltage"),
-        col("ion_balance_error"),
-        dir,
+        run.column("time"),
+        run.column("soc"),
+        run.column("voltage"),
+        run.column("ion_balance_error"),
+        run.dir,
     )
 }
 
@@ -128,16 +116,8 @@ fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
             "drive.soc_target=0.5",
         ],
     );
-    let dir = common::temp_dir();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        backend: BackendChoice::Cpu,
-        quiet: true,
-        pristine: false,
-    };
-    run(&loaded, &opts).expect("potentiostatic run");
-    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    let col = |n: &str| common::column(&h, &rows, n);
+    let run = common::run_cpu(&loaded, "potentiostatic run");
+    let col = |n: &str| run.column(n);
     let (v, balance, c) = (col("voltage"), col("ion_balance_error"), col("mean_c_host"));
     // The root of V_eq(c) = 0.29 V on the Na-poor branch, by bisection.
     let v_eq = |c: f64| 0.30 - KT_EV * (c / (1.0 - c)).ln() - 0.10 * (1.0 - 2.0 * c);
@@ -150,7 +130,7 @@ fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
     let last = *c.last().unwrap();
     println!("settled at c = {last:.5}, equilibrium {c_eq:.5}");
     assert!((last - c_eq).abs() < 1e-3, "c = {last} vs {c_eq}");
-    for i in 0..rows.len() {
+    for i in 0..run.rows.len() {
         assert!(
             (v[i] - 0.29).abs() < 1e-12 && balance[i].abs() < 1e-12,
             "row {i}: {} {}",

@@ -4,9 +4,6 @@
 
 mod common;
 
-use swellfield::backend::BackendChoice;
-use swellfield::simulation::{RunOptions, run};
-
 /// Published F(t) of PFHub 1a, from the benchmark's result uploads
 /// (https://pages.nist.gov/pfhub/simulations/1a/): PRISMS-PF, MEMPHIS (explicit), and two MOOSE
 /// uploads, as quoted in issue 3. Rows: t, then the values.
@@ -24,17 +21,8 @@ fn free_energy_follows_published_curves_to_t_100() {
         "configs/verification/pfhub_1a.toml",
         &["time.end=100", "output.images=false"],
     );
-    let dir = common::temp_dir();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        backend: BackendChoice::Cpu,
-        quiet: true,
-        pristine: false,
-    };
-    run(&loaded, &opts).expect("PFHub 1a run");
-    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    let t = common::column(&h, &rows, "time");
-    let f = common::column(&h, &rows, "free_energy");
+    let run = common::run_cpu(&loaded, "PFHub 1a run");
+    let (t, f) = (run.column("time"), run.column("free_energy"));
     assert!((319.0..=319.25).contains(&f[0]), "F(0) = {}", f[0]);
     for (time, published) in PUBLISHED {
         let i = t

@@ -8,9 +8,6 @@
 
 mod common;
 
-use swellfield::backend::BackendChoice;
-use swellfield::simulation::{RunOptions, run};
-
 /// (time, dt) per output row of the lens particle's extraction to `end` s.
 fn extract(gradient: &str, end: f64) -> (Vec<f64>, Vec<f64>) {
     let gradient = format!("drive.reaction_gradient=\"{gradient}\"");
@@ -25,19 +22,8 @@ fn extract(gradient: &str, end: f64) -> (Vec<f64>, Vec<f64>) {
             "output.images=false",
         ],
     );
-    let dir = common::temp_dir();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        backend: BackendChoice::Cpu,
-        quiet: true,
-        pristine: false,
-    };
-    run(&loaded, &opts).expect("P2/O3 extraction");
-    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    (
-        common::column(&h, &rows, "time"),
-        common::column(&h, &rows, "dt"),
-    )
+    let run = common::run_cpu(&loaded, "P2/O3 extraction");
+    (run.column("time"), run.column("dt"))
 }
 
 #[test]

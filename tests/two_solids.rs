@@ -3,9 +3,6 @@
 
 mod common;
 
-use swellfield::backend::BackendChoice;
-use swellfield::simulation::{RunOptions, run};
-
 /// Twenty minutes of extraction: the ion balance holds, the voltage rises as Na leaves, both
 /// phases contract (their eigenstrain falls with c from the Na-full reference), P2 much more
 /// than O3 along its collapsing c-axis, and every reported quantity is finite.
@@ -19,16 +16,8 @@ fn p2_o3_particle_charges_and_contracts() {
             "output.images=false",
         ],
     );
-    let dir = common::temp_dir();
-    let opts = RunOptions {
-        out_dir: dir.path().to_path_buf(),
-        backend: BackendChoice::Cpu,
-        quiet: true,
-        pristine: false,
-    };
-    run(&loaded, &opts).expect("the example runs");
-    let (h, rows) = common::read_csv(&dir.path().join("timeseries.csv"));
-    let col = |n: &str| common::column(&h, &rows, n);
+    let run = common::run_cpu(&loaded, "the example runs");
+    let (rows, col) = (&run.rows, |n: &str| run.column(n));
     let (soc, v, balance) = (col("soc"), col("voltage"), col("ion_balance_error"));
     let (sw, sw_p2, sw_o3) = (col("swelling"), col("swelling_p2"), col("swelling_o3"));
     let last = rows.len() - 1;
@@ -66,7 +55,7 @@ fn p2_o3_particle_charges_and_contracts() {
         sw_p2[last],
         sw_o3[last]
     );
-    let file = hdf5::File::open(dir.path().join("snapshots.h5")).unwrap();
+    let file = hdf5::File::open(run.dir.path().join("snapshots.h5")).unwrap();
     for name in [
         "static/phi_p2",
         "static/phi_o3",

@@ -125,3 +125,39 @@ pub fn lame_pressure(a: f64, b: f64, core: (f64, f64), shell: (f64, f64), beta: 
     let a1 = det(m1_) / det(m);
     2.0 * (l1 + m1) * a1 - (3.0 * l1 + 2.0 * m1) * beta
 }
+
+/// A run of a loaded config on the CPU backend into a temporary folder, with its time series.
+pub struct CpuRun {
+    /// The run's output folder (removed when this is dropped).
+    pub dir: tempfile::TempDir,
+    pub summary: swellfield::simulation::RunSummary,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl CpuRun {
+    /// Column `name` of the run's `timeseries.csv`.
+    pub fn column(&self, name: &str) -> Vec<f64> {
+        column(&self.header, &self.rows, name)
+    }
+}
+
+/// Runs `loaded` (its buffered cell) on the CPU, quietly; panics naming `what` if it fails.
+pub fn run_cpu(loaded: &LoadedConfig, what: &str) -> CpuRun {
+    let dir = temp_dir();
+    let opts = swellfield::simulation::RunOptions {
+        out_dir: dir.path().to_path_buf(),
+        backend: swellfield::backend::BackendChoice::Cpu,
+        quiet: true,
+        pristine: false,
+    };
+    let summary =
+        swellfield::simulation::run(loaded, &opts).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let (header, rows) = read_csv(&dir.path().join("timeseries.csv"));
+    CpuRun {
+        dir,
+        summary,
+        header,
+        rows,
+    }
+}
