@@ -598,6 +598,10 @@ fn describe_drive(loaded: &LoadedConfig) -> String {
     if let Some(v) = d.cutoff_voltage_v {
         stops.push(format!("{v} V"));
     }
+    stops.push(format!(
+        "a bound transfer of {} of the capacity",
+        d.max_bound_transfer
+    ));
     stops.push(format!("t = {} s", loaded.config.time.end));
     format!("{how}, stopping at {}", stops.join(" or "))
 }

@@ -348,6 +348,8 @@ pub struct Drive {
     pub mu_e: f64,
     pub soc_target: Option<f64>,
     pub cutoff_voltage_v: Option<f64>,
+    /// Stop past this much bound-projection transfer, over the capacity.
+    pub max_bound_transfer: f64,
 }
 
 /// Everything a backend needs, in model units.
@@ -861,6 +863,7 @@ fn build_physical(
             mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
             soc_target: dc.soc_target,
             cutoff_voltage_v: dc.cutoff_voltage_v,
+            max_bound_transfer: dc.max_bound_transfer,
         }
     });
     let units = Units {

@@ -23,6 +23,15 @@ fn small(extra: &[&str]) -> Vec<String> {
     sets.into_iter().map(String::from).collect()
 }
 
+/// A quiet CPU comparison into `out`.
+fn quiet_cpu(out: &std::path::Path) -> CompareOptions {
+    CompareOptions {
+        out_dir: out.to_path_buf(),
+        backend: BackendChoice::Cpu,
+        quiet: true,
+    }
+}
+
 fn load(sets: &[String]) -> swellfield::config::LoadedConfig {
     let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
     common::load(EXAMPLE, &sets)
@@ -36,15 +45,7 @@ fn compare_writes_table_summary_and_plots() {
     let dir = common::temp_dir();
     let out = dir.path().join("cmp");
     let loaded = load(&small(&[]));
-    let result = compare::run(
-        &loaded,
-        &CompareOptions {
-            out_dir: out.clone(),
-            backend: BackendChoice::Cpu,
-            quiet: true,
-        },
-    )
-    .expect("compare runs");
+    let result = compare::run(&loaded, &quiet_cpu(&out)).expect("compare runs");
     for run in ["buffered", "pristine"] {
         for f in ["timeseries.csv", "snapshots.h5", "config.toml"] {
             assert!(out.join(run).join(f).is_file(), "{run}/{f} missing");
@@ -166,15 +167,7 @@ fn compare_refuses_what_it_cannot_compare() {
     let dir = common::temp_dir();
     let refuse = |sets: Vec<String>, key: &str, fix: &str| {
         let out = dir.path().join(key);
-        let err = compare::run(
-            &load(&sets),
-            &CompareOptions {
-                out_dir: out.clone(),
-                backend: BackendChoice::Cpu,
-                quiet: true,
-            },
-        )
-        .expect_err("must be refused");
+        let err = compare::run(&load(&sets), &quiet_cpu(&out)).expect_err("must be refused");
         let msg = err.to_string();
         assert!(
             msg.starts_with(key) && msg.to_lowercase().contains(&fix.to_lowercase()),
@@ -222,17 +215,8 @@ fn sweep_writes_one_comparison_per_value_and_a_table() {
     let out = dir.path().join("sweep");
     let sets = small(&["output.interval=900"]);
     let sweep = compare::Sweep::parse("materials.o3.young_modulus_gpa=60,240").expect("parses");
-    let results = compare::sweep(
-        &common::repo(EXAMPLE),
-        &sets,
-        &sweep,
-        &CompareOptions {
-            out_dir: out.clone(),
-            backend: BackendChoice::Cpu,
-            quiet: true,
-        },
-    )
-    .expect("the sweep runs");
+    let results = compare::sweep(&common::repo(EXAMPLE), &sets, &sweep, &quiet_cpu(&out))
+        .expect("the sweep runs");
     assert_eq!(results.len(), 2);
     for v in ["60", "240"] {
         let folder = out.join(format!("materials.o3.young_modulus_gpa={v}"));
@@ -283,11 +267,7 @@ fn sweep_refuses_unknown_keys_and_bad_syntax() {
         &common::repo(EXAMPLE),
         &small(&[]),
         &compare::Sweep::parse("materials.o3.stiffness=1,2").expect("parses"),
-        &CompareOptions {
-            out_dir: out.clone(),
-            backend: BackendChoice::Cpu,
-            quiet: true,
-        },
+        &quiet_cpu(&out),
     )
     .expect_err("unknown key");
     let msg = err.to_string();
@@ -318,15 +298,7 @@ fn side_by_side_runs_match_runs_of_their_own() {
     let dir = common::temp_dir();
     let out = dir.path().join("cmp");
     let loaded = load(&small(&[]));
-    compare::run(
-        &loaded,
-        &CompareOptions {
-            out_dir: out.clone(),
-            backend: BackendChoice::Cpu,
-            quiet: true,
-        },
-    )
-    .expect("compare runs");
+    compare::run(&loaded, &quiet_cpu(&out)).expect("compare runs");
     for (label, pristine) in [("buffered", false), ("pristine", true)] {
         let alone = dir.path().join(label);
         swellfield::simulation::run(

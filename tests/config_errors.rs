@@ -306,3 +306,24 @@ fn drive_without_an_electrolyte() {
         "{err}"
     );
 }
+
+#[test]
+fn non_positive_bound_transfer_limit() {
+    for bad in ["0", "-0.01"] {
+        let (ok, err) = swellfield(&[
+            "check",
+            "configs/verification/galvanostatic.toml",
+            "--set",
+            &format!("drive.max_bound_transfer={bad}"),
+        ]);
+        assert!(!ok, "max_bound_transfer = {bad} must be refused");
+        assert_one_line(
+            &err,
+            &[
+                "drive.max_bound_transfer",
+                "greater than zero",
+                "fraction of the capacity",
+            ],
+        );
+    }
+}

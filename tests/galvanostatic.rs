@@ -139,3 +139,40 @@ fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
         );
     }
 }
+
+/// A run stops once the bound projection has moved `drive.max_bound_transfer` of the capacity,
+/// says why, and has written every row up to the one that crossed it: Sn@HC-1-2 at 32², whose
+/// Sn empties into the carbon in its first steps (model.md §8, "Bounds"), against a limit of
+/// 0.5 % that it passes within a few tens of seconds.
+#[test]
+fn a_run_stops_where_the_limiter_carries_the_charge() {
+    let limit = 0.005;
+    let loaded = common::load(
+        "configs/sn_hard_carbon_1_2.toml",
+        &[
+            "grid.n=[32, 32]",
+            "output.images=false",
+            "output.every_steps=5",
+            &format!("drive.max_bound_transfer={limit}"),
+        ],
+    );
+    let run = common::run_cpu(&loaded, "Sn@HC-1-2 at 32²");
+    assert_eq!(
+        run.summary.stop,
+        swellfield::output::StopReason::BoundTransfer
+    );
+    assert!(run.summary.to_string().contains("drive.max_bound_transfer"));
+    let moved = run.column("bound_transfer");
+    let (last, before) = moved.split_last().expect("rows");
+    assert!(*last > limit, "stopped at {last}");
+    assert!(
+        before.len() > 2,
+        "only {} rows before the stop",
+        before.len()
+    );
+    assert!(before.iter().all(|&m| m <= limit), "{before:?}");
+    assert!(
+        before.iter().any(|&m| m > 0.0),
+        "nothing cut before the stop"
+    );
+}

@@ -80,11 +80,16 @@ fn assert_close(what: &str, cpu: &[f64], gpu: &[f64], tol: f64) {
     );
 }
 
-/// `site_mobility` against `chemistry::site_mobility` on Sn/HC (two one-segment hosts and
-/// pores) and on P2/O3, whose P2 has two segments (c drawn across the junction at 0.35, where
-/// the factor vanishes): a weighted sum of a few products of order one, 1e-6.
-#[test]
-fn site_mobility_matches_cpu() {
+/// A per-voxel chemistry entry point (bindings c, out, unused, ψ, ψ_m stacked) against its CPU
+/// mirror, on Sn/HC (two one-segment hosts and pores) and on P2/O3, whose P2 has two segments
+/// (c drawn across the junction at 0.35), with `width` outputs per voxel, c from `range`.
+fn chemistry_field_matches_cpu(
+    entry: &'static str,
+    width: usize,
+    seed: u64,
+    range: (f64, f64),
+    cpu_fn: impl Fn(&[f64], &swellfield::problem::Chemistry, &mut [f64]),
+) {
     for (path, grid) in [
         ("configs/sn_hard_carbon.toml", "grid.n=[32, 32]"),
         ("configs/p2_o3_cathode.toml", "grid.n=[64, 64]"),
@@ -92,25 +97,34 @@ fn site_mobility_matches_cpu() {
         let mut b = bench(path, &[grid]);
         let p = &b.problem;
         let n = p.grid.len();
-        let c = random(n, 1, 0.05, 0.95);
-        let mut cpu = vec![0.0; n];
-        site_mobility(&c, &p.chemistry, &mut cpu);
+        let c = random(n, seed, range.0, range.1);
+        let mut cpu = vec![0.0; width * n];
+        cpu_fn(&c, &p.chemistry, &mut cpu);
         let (psi, psim) = (p.chemistry.psi.clone().unwrap(), stacked_psim(p));
         let (c, out, psi, psim) = (
             b.k.upload("c", &c),
-            b.k.zeros("m", n),
+            b.k.zeros("out", width * n),
             b.k.upload("psi", &psi),
             b.k.upload("psim", &psim),
         );
         let dummy = b.k.dummy();
-        b.run(
-            "site_mobility",
-            Op::default(),
-            &[c, out, dummy, psi, psim],
-            n,
-        );
-        assert_close(&format!("site_mobility ({path})"), &cpu, &b.read(out), 1e-6);
+        b.run(entry, Op::default(), &[c, out, dummy, psi, psim], n);
+        assert_close(&format!("{entry} ({path})"), &cpu, &b.read(out), 1e-6);
     }
+}
+
+/// `site_mobility` against `chemistry::site_mobility` (the factor vanishes at P2's junction): a
+/// weighted sum of a few products of order one, 1e-6.
+#[test]
+fn site_mobility_matches_cpu() {
+    chemistry_field_matches_cpu("site_mobility", 1, 1, (0.05, 0.95), site_mobility);
+}
+
+/// `site_carriers` against `chemistry::site_carriers`, with c drawn beyond [0, 1] so that the
+/// floors at 0 act: weighted sums of a few terms of order one, 1e-6.
+#[test]
+fn site_carriers_matches_cpu() {
+    chemistry_field_matches_cpu("site_carriers", 2, 3, (-0.05, 1.05), site_carriers);
 }
 
 /// ψ_m of every component, stacked as the multi-material families read them.
@@ -121,39 +135,6 @@ fn stacked_psim(p: &Problem) -> Vec<f64> {
         .iter()
         .flat_map(|m| m.psi.clone().unwrap_or_else(|| ones.clone()))
         .collect()
-}
-
-/// `site_carriers` against `chemistry::site_carriers` on Sn/HC and on P2/O3's two-segment P2,
-/// with c drawn beyond [0, 1] so that the floors at 0 act: weighted sums of a few terms of
-/// order one, 1e-6.
-#[test]
-fn site_carriers_matches_cpu() {
-    for (path, grid) in [
-        ("configs/sn_hard_carbon.toml", "grid.n=[32, 32]"),
-        ("configs/p2_o3_cathode.toml", "grid.n=[64, 64]"),
-    ] {
-        let mut b = bench(path, &[grid]);
-        let p = &b.problem;
-        let n = p.grid.len();
-        let c = random(n, 3, -0.05, 1.05);
-        let mut cpu = vec![0.0; 2 * n];
-        site_carriers(&c, &p.chemistry, &mut cpu);
-        let (psi, psim) = (p.chemistry.psi.clone().unwrap(), stacked_psim(p));
-        let (c, out, psi, psim) = (
-            b.k.upload("c", &c),
-            b.k.zeros("carriers", 2 * n),
-            b.k.upload("psi", &psi),
-            b.k.upload("psim", &psim),
-        );
-        let dummy = b.k.dummy();
-        b.run(
-            "site_carriers",
-            Op::default(),
-            &[c, out, dummy, psi, psim],
-            n,
-        );
-        assert_close(&format!("site_carriers ({path})"), &cpu, &b.read(out), 1e-6);
-    }
 }
 
 /// `exchange_rate` against `chemistry::exchange_rate` on Sn/HC's surface rate, c drawn beyond

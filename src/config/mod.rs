@@ -727,6 +727,15 @@ pub struct DriveConfig {
     /// Stop when the voltage crosses this value (V).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cutoff_voltage_v: Option<f64>,
+    /// Stop when what the bound projection has moved (the `bound_transfer` column, a fraction
+    /// of the capacity) exceeds this: past it the limiter, not the transport, carries a share
+    /// of the charge worth stopping for (model.md §8, "Bounds"). Default 0.05.
+    #[serde(default = "default_max_bound_transfer")]
+    pub max_bound_transfer: f64,
+}
+
+fn default_max_bound_transfer() -> f64 {
+    0.05
 }
 
 /// A config read from a file, with `--set` applied, and its resolved text.

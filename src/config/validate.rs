@@ -868,6 +868,11 @@ impl Config {
         if let Some(v) = d.cutoff_voltage_v {
             p.finite("drive.cutoff_voltage_v", v, "give the cut-off in V");
         }
+        p.positive(
+            "drive.max_bound_transfer",
+            d.max_bound_transfer,
+            "a fraction of the capacity, e.g. 0.05 (a large value such as 1 never stops)",
+        );
     }
 
     fn validate_cahn_hilliard(&self, p: &mut Problems, dimensionless: bool) {
