@@ -3,7 +3,8 @@
 // correction δ on the voxels inside the bounds only, so the ion count is exact whatever Newton
 // did. CPU mirror: src/backend/cpu/bounds.rs (same names, same constants).
 
-const LOWER: f32 = 1e-6;
+// LOWER is the logarithm's floor, UPPER where f32 still resolves 1 − c (why: bounds.rs).
+const LOWER: f32 = 1e-30;
 const UPPER: f32 = 0.999999;
 
 // Over the solid (s1 = ψ) at ξ = scal[a], y = s0 + ξ: (Σ ψ where y is strictly inside,

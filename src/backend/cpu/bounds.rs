@@ -18,9 +18,13 @@ use rayon::prelude::*;
 
 use super::cahn_hilliard::SANE_C;
 
-/// The bounds c is kept within: 1e-6 from each end, where μ is still a finite 14 kT from the
-/// plateau (at 0 the logarithm's floor would put it 69 kT away) and f32 still resolves 1 − c.
-pub const LOWER: f64 = 1e-6;
+/// The bounds c is kept within. The lower one is the logarithm's floor (1e-30, 69 kT below the
+/// plateau): a host held at a higher floor keeps a μ that far from its plateau and no further,
+/// and a neighbour whose plateau lies beyond it draws ions from it that the projection then
+/// refills out of the whole solid (at 1e-6, 14 kT, an emptied O3 at 3.3 V looked like 3.66 V,
+/// below P2's 4.2 V segment, and carried a P2/O3 charge; model.md §8). f32 holds 1e-30 as a
+/// normal number. The upper one stays 1e-6 from 1, where f32 still resolves 1 − c.
+pub const LOWER: f64 = 1e-30;
 pub const UPPER: f64 = 1.0 - 1e-6;
 /// Newton steps for ξ. The active set is settled after one or two where only a few voxels
 /// are cut; the GPU runs this fixed count, without reading anything back, and the CPU stops
