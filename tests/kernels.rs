@@ -766,6 +766,87 @@ fn linalg_matches_cpu() {
     assert_eq!(scalars(&b)[6], 1.0, "‖r‖² ≤ 2 ‖b‖² stops the solve");
 }
 
+/// linalg's vector updates against their CPU loops (cpu/implicit.rs, cpu/elasticity.rs): `xpay`
+/// (the CG direction update p ← z + β p), `lincomb` (s2 ← s0 + f s1), `copy`, and
+/// `zero_if_unloaded`, which clears the solution only when the right-hand side's norm is 0 (an
+/// unloaded solve). Each sums at most two f32 products of order one: 1e-6 of the largest value.
+#[test]
+fn vector_updates_match_cpu() {
+    let mut b = bench("configs/verification/eshelby_2d.toml", &["grid.n=[32, 32]"]);
+    let n = b.problem.grid.len();
+    let (x, y) = (random(n, 41, -1.0, 1.0), random(n, 42, -1.0, 1.0));
+    let (xi, yi) = (b.k.upload("x", &x), b.k.upload("y", &y));
+    let (zi, wi) = (b.k.zeros("z", n), b.k.zeros("w", n));
+    let zero = b.k.zeros("zero", n);
+    // A scalar of order one from the device's own reductions: β = Σxy / Σxx into slot 4.
+    let mut enc = b.k.encoder();
+    b.k.reduce(&mut enc, "dot_partial", Op::default(), &[xi, yi], n, (2, 0));
+    b.k.reduce(&mut enc, "dot_partial", Op::default(), &[xi, xi], n, (3, 0));
+    b.k.scalar(
+        &mut enc,
+        Op {
+            index: 0,
+            a: 2,
+            b: 3,
+            dst: 4,
+            ..Op::default()
+        },
+    );
+    b.k.run(
+        &mut enc,
+        "xpay",
+        Op {
+            a: 4,
+            ..Op::default()
+        },
+        &[xi, yi],
+        n,
+    );
+    b.k.run(
+        &mut enc,
+        "lincomb",
+        Op {
+            f: -0.75,
+            ..Op::default()
+        },
+        &[xi, yi, zi],
+        n,
+    );
+    b.k.run(&mut enc, "copy", Op::default(), &[zi, wi], n);
+    b.k.submit(enc);
+    let beta = f64::from(b.ctx.read_f32(&b.k.scalars).unwrap()[4]);
+    let sxy: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
+    let sxx: f64 = x.iter().map(|a| a * a).sum();
+    assert!((beta - sxy / sxx).abs() <= 1e-4 * (sxy / sxx).abs().max(1e-3));
+    let p: Vec<f64> = (0..n).map(|i| x[i] + beta * y[i]).collect();
+    assert_close("xpay", &p, &b.read(yi), 1e-6);
+    let z: Vec<f64> = (0..n).map(|i| x[i] - 0.75 * p[i]).collect();
+    assert_close("lincomb", &z, &b.read(zi), 1e-6);
+    let z_gpu = b.read(zi);
+    assert_eq!(b.read(wi), z_gpu, "copy is not exact");
+    // ‖b‖² (slot 1) nonzero: the solution stays; zero: it is cleared.
+    for (rhs, cleared) in [(xi, false), (zero, true)] {
+        let mut enc = b.k.encoder();
+        b.k.reduce(
+            &mut enc,
+            "dot_partial",
+            Op::default(),
+            &[rhs, rhs],
+            n,
+            (1, 0),
+        );
+        b.k.run(&mut enc, "zero_if_unloaded", Op::default(), &[wi], n);
+        b.k.submit(enc);
+        let want = if cleared { vec![0.0; n] } else { z_gpu.clone() };
+        assert!(
+            b.read(wi) == want,
+            "zero_if_unloaded with ‖b‖ {}: expected the solution {}",
+            if cleared { "0" } else { "> 0" },
+            if cleared { "cleared" } else { "kept" }
+        );
+    }
+}
+
 /// Resident memory of this process, kB.
 fn resident_kb() -> i64 {
     let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
