@@ -17,6 +17,7 @@ use swellfield::backend::cpu::elasticity::{
 use swellfield::backend::gpu::context::GpuContext;
 use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
+use swellfield::backend::gpu::recorder::Recorder;
 use swellfield::backend::gpu::system::layout;
 use swellfield::config::Exchange;
 use swellfield::initial::SplitMix64;
@@ -51,6 +52,45 @@ impl Bench {
             .into_iter()
             .map(f64::from)
             .collect()
+    }
+
+    /// The device's scalar slots (the solves' rz, pq, α, …).
+    fn scalars(&self) -> Vec<f64> {
+        self.ctx
+            .read_f32(&self.k.scalars)
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect()
+    }
+
+    /// Records the CG's step length from device reductions: Σw·num into slot 2 (rz), Σw·den
+    /// into slot 3 (pq) over `len` values (w = 2 on a stacked tensor's shear thirds when
+    /// `flag` = 1), and α = rz / pq into slot 4.
+    fn record_alpha(
+        &self,
+        enc: &mut Recorder,
+        flag: u32,
+        len: usize,
+        num: [BufId; 2],
+        den: [BufId; 2],
+    ) {
+        let op = Op {
+            flag,
+            ..Op::default()
+        };
+        self.k.reduce(enc, "dot_partial", op, &num, len, (2, 0));
+        self.k.reduce(enc, "dot_partial", op, &den, len, (3, 0));
+        self.k.scalar(
+            enc,
+            Op {
+                index: 0,
+                a: 2,
+                b: 3,
+                dst: 4,
+                ..Op::default()
+            },
+        );
     }
 }
 
@@ -663,48 +703,9 @@ fn linalg_matches_cpu() {
         .map(|i| if i >= 3 * n { 2.0 } else { 1.0 } * x[i] * y[i])
         .sum();
     let (xi, yi) = (b.k.upload("x", &x), b.k.upload("y", &y));
-    let scalars = |b: &Bench| -> Vec<f64> {
-        b.ctx
-            .read_f32(&b.k.scalars)
-            .unwrap()
-            .into_iter()
-            .map(f64::from)
-            .collect()
-    };
+    // α = Σxx / Σxy (Frobenius weights) into slot 4, then y += α x.
     let mut enc = b.k.encoder();
-    b.k.reduce(
-        &mut enc,
-        "dot_partial",
-        Op {
-            flag: 1,
-            ..Op::default()
-        },
-        &[xi, yi],
-        6 * n,
-        (3, 0),
-    );
-    b.k.reduce(
-        &mut enc,
-        "dot_partial",
-        Op {
-            flag: 1,
-            ..Op::default()
-        },
-        &[xi, xi],
-        6 * n,
-        (2, 0),
-    );
-    // α = rz / pq into slot 4, then y += α x.
-    b.k.scalar(
-        &mut enc,
-        Op {
-            index: 0,
-            a: 2,
-            b: 3,
-            dst: 4,
-            ..Op::default()
-        },
-    );
+    b.record_alpha(&mut enc, 1, 6 * n, [xi, xi], [xi, yi]);
     b.k.run(
         &mut enc,
         "axpy",
@@ -717,7 +718,7 @@ fn linalg_matches_cpu() {
         6 * n,
     );
     b.k.submit(enc);
-    let s = scalars(&b);
+    let s = b.scalars();
     let xx: f64 = (0..6 * n)
         .map(|i| if i >= 3 * n { 2.0 } else { 1.0 } * x[i] * x[i])
         .sum();
@@ -752,7 +753,7 @@ fn linalg_matches_cpu() {
         },
     );
     b.k.submit(enc);
-    assert_eq!(scalars(&b)[6], 0.0, "‖r‖ = ‖b‖ is not below half of it");
+    assert_eq!(b.scalars()[6], 0.0, "‖r‖ = ‖b‖ is not below half of it");
     let mut enc = b.k.encoder();
     b.k.scalar(
         &mut enc,
@@ -763,7 +764,7 @@ fn linalg_matches_cpu() {
         },
     );
     b.k.submit(enc);
-    assert_eq!(scalars(&b)[6], 1.0, "‖r‖² ≤ 2 ‖b‖² stops the solve");
+    assert_eq!(b.scalars()[6], 1.0, "‖r‖² ≤ 2 ‖b‖² stops the solve");
 }
 
 /// linalg's vector updates against their CPU loops (cpu/implicit.rs, cpu/elasticity.rs): `xpay`
@@ -780,18 +781,7 @@ fn vector_updates_match_cpu() {
     let zero = b.k.zeros("zero", n);
     // A scalar of order one from the device's own reductions: β = Σxy / Σxx into slot 4.
     let mut enc = b.k.encoder();
-    b.k.reduce(&mut enc, "dot_partial", Op::default(), &[xi, yi], n, (2, 0));
-    b.k.reduce(&mut enc, "dot_partial", Op::default(), &[xi, xi], n, (3, 0));
-    b.k.scalar(
-        &mut enc,
-        Op {
-            index: 0,
-            a: 2,
-            b: 3,
-            dst: 4,
-            ..Op::default()
-        },
-    );
+    b.record_alpha(&mut enc, 0, n, [xi, yi], [xi, xi]);
     b.k.run(
         &mut enc,
         "xpay",
@@ -814,15 +804,15 @@ fn vector_updates_match_cpu() {
     );
     b.k.run(&mut enc, "copy", Op::default(), &[zi, wi], n);
     b.k.submit(enc);
-    let beta = f64::from(b.ctx.read_f32(&b.k.scalars).unwrap()[4]);
+    let beta = b.scalars()[4];
     let sxy: f64 = x.iter().zip(&y).map(|(a, b)| a * b).sum();
     let sxx: f64 = x.iter().map(|a| a * a).sum();
     assert!((beta - sxy / sxx).abs() <= 1e-4 * (sxy / sxx).abs().max(1e-3));
     let p: Vec<f64> = (0..n).map(|i| x[i] + beta * y[i]).collect();
     assert_close("xpay", &p, &b.read(yi), 1e-6);
     let z: Vec<f64> = (0..n).map(|i| x[i] - 0.75 * p[i]).collect();
-    assert_close("lincomb", &z, &b.read(zi), 1e-6);
     let z_gpu = b.read(zi);
+    assert_close("lincomb", &z, &z_gpu, 1e-6);
     assert_eq!(b.read(wi), z_gpu, "copy is not exact");
     // ‖b‖² (slot 1) nonzero: the solution stays; zero: it is cleared.
     for (rhs, cleared) in [(xi, false), (zero, true)] {
