@@ -525,8 +525,9 @@ impl CpuBackend {
     }
 }
 
-/// Copies every non-solid voxel's value from its nearest solid voxel.
-fn extend(field: &mut [f64], nearest: &[u32]) {
+/// Copies every non-solid voxel's value from its nearest solid voxel (WGSL `gather_nearest`,
+/// into a second buffer, then copied back).
+pub fn extend(field: &mut [f64], nearest: &[u32]) {
     let src: Vec<f64> = nearest.par_iter().map(|&j| field[j as usize]).collect();
     field.copy_from_slice(&src);
 }
