@@ -12,6 +12,7 @@ const MU_E: u32 = 19u;
 const IONS: u32 = 20u;
 const SHIFT: u32 = 21u;
 const DELTA: u32 = 23u;
+const SHIFT_MOVED: u32 = 14u;
 const BOUND: u32 = 28u;
 const COMMIT: u32 = 24u;
 
@@ -228,9 +229,12 @@ fn scalar() {
             scal[IONS] = dt * params.current;
         }
         case 6u: {
-            // The uniform shift of the solid that restores Σψc = before + ions.
+            // The uniform shift of the solid that restores Σψc = before + ions, and the ions
+            // it moves (reported: cpu/mod.rs `shift_moved`).
             let dv = params.voxel_volume;
-            scal[SHIFT] = (scal[BEFORE] * dv + scal[IONS] - scal[NOW] * dv) / params.solid_sites;
+            let missing = scal[BEFORE] * dv + scal[IONS] - scal[NOW] * dv;
+            scal[SHIFT] = missing / params.solid_sites;
+            scal[SHIFT_MOVED] = abs(missing);
         }
         case 7u: {
             // The potentiostat's μ_e and the ions its reaction adds, Σ ψ w (μ_e − μ), from

@@ -697,6 +697,22 @@ fn summary_markdown(
         num(soc_end[1], 4),
         String::new(),
     );
+    // What the step moved across the solid rather than by transport (docs/model.md §8,
+    // "Bounds"): the projection's cut and the final uniform shift, cumulative.
+    let [moved_b, moved_p] = [0, 1].map(|r| {
+        format!(
+            "{} / {}",
+            pct(runs[r].last("bound_transfer")),
+            pct(runs[r].last("shift_transfer"))
+        )
+    });
+    row(
+        &mut s,
+        "moved non-locally, of the capacity: bound projection's cut / final uniform shift",
+        moved_b,
+        moved_p,
+        String::new(),
+    );
     let unit = if problems[0].grid.dim() == 2 {
         "mol per nm of depth"
     } else {

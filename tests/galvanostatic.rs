@@ -5,27 +5,46 @@ mod common;
 
 const KT_EV: f64 = 8.617_333_262e-5 * 298.0;
 
-/// Runs the config with overrides; returns (soc, voltage, ion balance error) per output row.
-fn charge(sets: &[&str]) -> (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>, tempfile::TempDir) {
+/// The columns of a run, by name.
+type Columns = Vec<Vec<f64>>;
+
+/// Runs the config with overrides; returns (time, soc, voltage, ion balance error,
+/// shift_transfer) per output row.
+fn charge(sets: &[&str]) -> (Columns, tempfile::TempDir) {
     let mut all = vec!["output.images=false"];
     all.extend_from_slice(sets);
     let loaded = common::load("configs/verification/galvanostatic.toml", &all);
     let run = common::run_cpu(&loaded, "galvanostatic run");
     assert_eq!(run.summary.stop, swellfield::output::StopReason::SocTarget);
-    (
-        run.column("time"),
-        run.column("soc"),
-        run.column("voltage"),
-        run.column("ion_balance_error"),
-        run.dir,
-    )
+    let names = [
+        "time",
+        "soc",
+        "voltage",
+        "ion_balance_error",
+        "shift_transfer",
+    ];
+    (names.iter().map(|n| run.column(n)).collect(), run.dir)
 }
 
 /// Ions added equal the charge passed to round-off at every output, and the state of charge
 /// follows c₀ + C-rate · t / 3600 s exactly until the run stops at its target.
 #[test]
 fn ions_added_equal_charge_passed() {
-    let (t, soc, _, balance, dir) = charge(&[]);
+    let (cols, dir) = charge(&[]);
+    let [t, soc, _, balance, shift] = &cols[..] else {
+        unreachable!("five columns")
+    };
+    // The final uniform shift is reported, cumulative: here it returns what the stabiliser
+    // spread into the electrolyte's voxels (model.md §8, "Bounds"), a share of every step's
+    // current, so it grows with the charge.
+    assert!(
+        shift.windows(2).all(|w| w[1] >= w[0]),
+        "cumulative: {shift:?}"
+    );
+    assert!(
+        shift[0] == 0.0 && *shift.last().unwrap() > 0.01,
+        "shift_transfer {shift:?}"
+    );
     for i in 0..t.len() {
         assert!(
             balance[i].abs() < 1e-13,
@@ -64,7 +83,8 @@ fn ions_added_equal_charge_passed() {
 /// (docs/verification.md).
 #[test]
 fn two_phase_host_shows_a_plateau_at_u0() {
-    let (_, soc, v, _, _dir) = charge(&[]);
+    let (cols, _dir) = charge(&[]);
+    let (soc, v) = (cols[1].clone(), cols[2].clone());
     let plateau: Vec<f64> = soc
         .iter()
         .zip(&v)
@@ -85,7 +105,8 @@ fn two_phase_host_shows_a_plateau_at_u0() {
 /// curve V = U0 − (kT/e) ln(c/(1−c)) at this slow rate (within 10 mV), falling monotonically.
 #[test]
 fn solid_solution_slopes_as_the_regular_solution() {
-    let (_, soc, v, _, _dir) = charge(&["materials.host.omega_ev=0.0"]);
+    let (cols, _dir) = charge(&["materials.host.omega_ev=0.0"]);
+    let (soc, v) = (cols[1].clone(), cols[2].clone());
     let mut last = f64::INFINITY;
     for (s, v) in soc.iter().zip(&v).skip(1) {
         let eq = 0.30 - KT_EV * (s / (1.0 - s)).ln();
@@ -162,6 +183,18 @@ fn a_run_stops_where_the_limiter_carries_the_charge() {
         swellfield::output::StopReason::BoundTransfer
     );
     assert!(run.summary.to_string().contains("drive.max_bound_transfer"));
+    // Two mobility groups (Sn and hard carbon), whose stabiliser does not conserve at their
+    // edge: the final uniform shift moves ions every step, and the column says how many.
+    let shift = run.column("shift_transfer");
+    assert!(
+        shift.windows(2).all(|w| w[1] >= w[0]),
+        "cumulative: {shift:?}"
+    );
+    assert!(
+        *shift.last().unwrap() > 1e-4,
+        "shift_transfer {:?}",
+        shift.last()
+    );
     let moved = run.column("bound_transfer");
     let (last, before) = moved.split_last().expect("rows");
     assert!(*last > limit, "stopped at {last}");

@@ -63,6 +63,11 @@ pub struct StepReport {
     /// Ions the bound projection moved in this step (cpu/bounds.rs), same units: what the
     /// step would have put outside [0, 1].
     pub bound_moved: f64,
+    /// Ions the step's final uniform shift moved, |T − Σ ψ ĉ| in the same units: what the
+    /// increment solve missed the ion count by (the groups' stabiliser does not conserve at a
+    /// group's edge; model.md §8, "Bounds"), returned spread over the whole solid. 0 where ψ is
+    /// uniform (the spectral step conserves exactly).
+    pub shift_moved: f64,
     /// Elastic solver iterations and relative residual of this step's solve.
     pub elastic_iterations: u64,
     pub elastic_residual: f64,

@@ -370,7 +370,7 @@ impl CpuBackend {
             .par_iter_mut()
             .zip(self.c.par_iter())
             .for_each(|(w, c)| *w += c);
-        let (mut bound_moved, mut diverged) = (0.0, 0);
+        let (mut bound_moved, mut diverged, mut shift_moved) = (0.0, 0, 0.0);
         if self.chem.psi.is_some() {
             // Σψc is already what it must be, up to the solver tolerance and what the
             // stabiliser's leak takes (model.md §8); the projection onto [0, 1] with that Σψc
@@ -381,6 +381,7 @@ impl CpuBackend {
             let chem = &self.chem;
             let psi = |i: usize| chem.is_solid(i).then(|| chem.psi_at(i));
             let xi0 = (target - now) / self.solid_sites;
+            shift_moved = (target - now).abs() * dv;
             let (moved, insane) = bounds::project(&mut self.work, psi, target, xi0);
             (bound_moved, diverged) = (moved * dv, insane);
         }
@@ -397,6 +398,7 @@ impl CpuBackend {
             mu_e,
             ions_added,
             bound_moved,
+            shift_moved,
             elastic_iterations,
             elastic_residual,
         })

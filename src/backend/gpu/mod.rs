@@ -399,6 +399,7 @@ impl SpectralStep {
             mu_e: None,
             ions_added: 0.0,
             bound_moved: 0.0,
+            shift_moved: 0.0,
             elastic_iterations: 0,
             elastic_residual: 0.0,
         })

@@ -42,6 +42,8 @@ const IONS: usize = 20;
 const SHIFT: u32 = 21;
 const GAIN: u32 = 22;
 const DELTA: u32 = 23;
+/// |T − Σψĉ| ΔṼ of the step: the ions the uniform shift moves (linalg.wgsl BALANCE).
+const SHIFT_MOVED: usize = 14;
 /// The bound projection's four sums (bounds.wgsl `bound_partial`).
 const BOUND: u32 = 28;
 const COMMIT: u32 = 24;
@@ -811,6 +813,7 @@ impl SystemStep {
             mu_e: self.drive.as_ref().map(|_| s[MU_E as usize] as f64),
             ions_added: s[IONS] as f64,
             bound_moved: s[BOUND as usize + 1] as f64 * self.params.voxel_volume as f64,
+            shift_moved: s[SHIFT_MOVED] as f64,
             elastic_iterations,
             elastic_residual,
         })
