@@ -1143,3 +1143,51 @@ fn pointwise_step_entries_match_cpu() {
     );
     assert_eq!(s[27], bad as f64, "voxels counted outside [−1, 2]");
 }
+
+/// elasticity's `hooke_to_spectra` against `elasticity::hooke` (C : e into six complex fields,
+/// their imaginary halves 0: λ tr e + 2μ e, a few products of order one, 1e-6), then
+/// `spectra_to_tensor` back (the real parts, a copy: exact), on a random strain-like tensor and a
+/// random local stiffness.
+#[test]
+fn hooke_to_spectra_and_back_match_cpu() {
+    use swellfield::backend::cpu::elasticity::hooke;
+    let mut b = bench("configs/verification/eshelby_2d.toml", &["grid.n=[32, 32]"]);
+    let n = b.problem.grid.len();
+    let e = random(6 * n, 61, -1e-2, 1e-2);
+    let (lambda, mu) = (random(n, 62, 0.5, 2.0), random(n, 63, 0.2, 1.5));
+    let local: Vec<f64> = lambda
+        .iter()
+        .chain(&mu)
+        .copied()
+        .chain(random(2 * n, 64, -1.0, 1.0))
+        .collect();
+    let mut cpu = vec![0.0; 6 * n];
+    for i in 0..n {
+        let s = hooke(lambda[i], mu[i], std::array::from_fn(|k| e[k * n + i]));
+        for k in 0..6 {
+            cpu[k * n + i] = s[k];
+        }
+    }
+    let (ei, li) = (b.k.upload("e", &e), b.k.upload("local", &local));
+    let spectra: Vec<BufId> = (0..6).map(|_| b.k.zeros("spectrum", 2 * n)).collect();
+    let back = b.k.zeros("back", 6 * n);
+    let mut slots = vec![ei, li];
+    slots.extend(&spectra);
+    b.run("hooke_to_spectra", Op::default(), &slots, n);
+    let mut re = vec![0.0; 6 * n];
+    for (k, &s) in spectra.iter().enumerate() {
+        let z = b.read(s);
+        assert!(
+            z.iter().skip(1).step_by(2).all(|&v| v == 0.0),
+            "component {k}: imaginary"
+        );
+        for i in 0..n {
+            re[k * n + i] = z[2 * i];
+        }
+    }
+    assert_close("hooke_to_spectra", &cpu, &re, 1e-6);
+    let mut slots = vec![back, li];
+    slots.extend(&spectra);
+    b.run("spectra_to_tensor", Op::default(), &slots, n);
+    assert_eq!(b.read(back), re, "spectra_to_tensor copies the real parts");
+}
