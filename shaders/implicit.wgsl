@@ -3,14 +3,17 @@
 // linalg.wgsl keeps on the device. Mirror of src/backend/cpu/implicit.rs (`operator`,
 // `precondition`, `group_pass`). Group g's weight W_g comes stacked in s2.
 
-// s1 ← M s0 with M = ψ on solid voxels and ψ_floor elsewhere (s2 = ψ).
+// The mass of voxels that are not solid, in units of ψ_floor (problem.rs PORE_MASS: why).
+const PORE_MASS: f32 = 1e-4;
+
+// s1 ← M s0 with M = ψ on solid voxels and PORE_MASS ψ_floor elsewhere (s2 = ψ).
 @compute @workgroup_size(256)
 fn mass_times(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let i = item(gid, groups);
     if (i >= params.count) {
         return;
     }
-    var m = params.psi_floor;
+    var m = PORE_MASS * params.psi_floor;
     if (is_solid(s2[i])) {
         m = s2[i];
     }

@@ -34,15 +34,16 @@ fn ions_added_equal_charge_passed() {
     let [t, soc, _, balance, shift] = &cols[..] else {
         unreachable!("five columns")
     };
-    // The final uniform shift is reported, cumulative: here it returns what the stabiliser
-    // spread into the electrolyte's voxels (model.md §8, "Bounds"), a share of every step's
-    // current, so it grows with the charge.
+    // The final uniform shift is reported, cumulative. One host, one mobility group: what it
+    // returns is what the stabiliser spread into the electrolyte's voxels, whose mass is
+    // PORE_MASS ψ_floor so that they take almost none (at ψ_floor it was 0.48 of the capacity
+    // by the target; model.md §8, "The final shift, reported").
     assert!(
         shift.windows(2).all(|w| w[1] >= w[0]),
         "cumulative: {shift:?}"
     );
     assert!(
-        shift[0] == 0.0 && *shift.last().unwrap() > 0.01,
+        shift[0] == 0.0 && *shift.last().unwrap() < 1e-3,
         "shift_transfer {shift:?}"
     );
     for i in 0..t.len() {
