@@ -85,10 +85,10 @@ fn ions_added_equal_charge_passed() {
 #[test]
 fn two_phase_host_shows_a_plateau_at_u0() {
     let (cols, _dir) = charge(&[]);
-    let (soc, v) = (cols[1].clone(), cols[2].clone());
+    let (soc, v) = (&cols[1], &cols[2]);
     let plateau: Vec<f64> = soc
         .iter()
-        .zip(&v)
+        .zip(v)
         .filter(|(s, _)| (0.3..=0.8).contains(*s))
         .map(|(_, v)| *v)
         .collect();
@@ -107,9 +107,9 @@ fn two_phase_host_shows_a_plateau_at_u0() {
 #[test]
 fn solid_solution_slopes_as_the_regular_solution() {
     let (cols, _dir) = charge(&["materials.host.omega_ev=0.0"]);
-    let (soc, v) = (cols[1].clone(), cols[2].clone());
+    let (soc, v) = (&cols[1], &cols[2]);
     let mut last = f64::INFINITY;
-    for (s, v) in soc.iter().zip(&v).skip(1) {
+    for (s, v) in soc.iter().zip(v).skip(1) {
         let eq = 0.30 - KT_EV * (s / (1.0 - s)).ln();
         println!("soc {s:.3}: V = {v:.4}, equilibrium {eq:.4}");
         if (0.1..=0.9).contains(s) {

@@ -1090,11 +1090,8 @@ fn pointwise_step_entries_match_cpu() {
     let m = random(n, 54, 0.0, 0.25);
     let mut cpu: Vec<f64> = grad.iter().map(|z| z.re).collect();
     mobility_flux(&m, &mut cpu, Some(&flux));
-    let (mi, gi, fi) = (
-        b.k.upload("m", &m),
-        b.k.upload("grad", &interleaved),
-        b.k.upload("flux", &flux),
-    );
+    // add_grad_log_psi only read `d`: it still holds the interleaved gradient.
+    let (mi, gi, fi) = (b.k.upload("m", &m), d, b.k.upload("flux", &flux));
     b.run(
         "mobility_flux",
         Op {
