@@ -376,3 +376,124 @@ pub fn full_table(rows: &[FullMeasurement]) -> String {
     }
     s
 }
+
+/// One multi-material case: the Sn in hard carbon cell (configs/sn_hard_carbon.toml) with
+/// overrides, its chemistry step alone (mechanics off), `steps` steps at dt_max.
+#[derive(Debug, Clone, Copy)]
+pub struct MultiCase {
+    pub label: &'static str,
+    pub sets: &'static [&'static str],
+    pub steps: usize,
+}
+
+/// The cells: the main job's buffered cell at 128² and 256², and a porous two-host cell
+/// at 64³ (a 500 nm box, 12 % Sn so that its particles fit).
+pub const MULTI_CASES: [MultiCase; 3] = [
+    MultiCase {
+        label: "Sn@HC 128^2",
+        sets: &[],
+        steps: 10,
+    },
+    MultiCase {
+        label: "Sn@HC 256^2",
+        sets: &["grid.n=[256, 256]"],
+        steps: 5,
+    },
+    MultiCase {
+        label: "Sn@HC 64^3",
+        sets: &[
+            "grid.n=[64, 64, 64]",
+            "grid.length_nm=[500.0, 500.0, 500.0]",
+            "microstructure.shapes[1].volume_fraction=0.12",
+        ],
+        steps: 3,
+    },
+];
+
+/// The main job's config, which the multi-material cases start from.
+pub const MULTI_CONFIG: &str = "configs/sn_hard_carbon.toml";
+
+/// One multi-material line: each scheme's ms per step at dt_max and the convex-splitting step's
+/// solver counts.
+#[derive(Debug, Clone)]
+pub struct MultiMeasurement {
+    pub label: &'static str,
+    /// dt_max in seconds.
+    pub dt_s: f64,
+    pub convex_ms: f64,
+    pub groups_ms: f64,
+    /// Newton iterations per step and MINRES iterations per Newton iteration.
+    pub newton: f64,
+    pub minres: f64,
+}
+
+/// Times the convex-splitting step and the stabilised-groups step (the multi-material step of
+/// commit 3ff9fbd, with the shipped config's `reaction_gradient = "spectral_radius"` of that
+/// commit) on each case, in this run: three warm-up steps, then `steps` steps at dt_max.
+pub fn run_multi(cases: &[MultiCase]) -> Result<Vec<MultiMeasurement>> {
+    let mut rows = Vec::new();
+    for case in cases {
+        let mut timed = Vec::new();
+        for scheme in [
+            &["cahn_hilliard.scheme=\"convex_splitting\""][..],
+            &[
+                "cahn_hilliard.scheme=\"stabilised_groups\"",
+                "drive.reaction_gradient=\"spectral_radius\"",
+            ][..],
+        ] {
+            let sets: Vec<String> = case
+                .sets
+                .iter()
+                .chain(scheme)
+                .map(|s| s.to_string())
+                .collect();
+            let loaded = crate::config::load(Path::new(MULTI_CONFIG), &sets)?;
+            let mut problem = Problem::new(&loaded.config)?;
+            problem.mechanics = None;
+            let mut backend = CpuBackend::new(&problem);
+            let dt = problem.time.dt_max;
+            for _ in 0..3 {
+                backend.step(dt)?;
+            }
+            let (mut newton, mut linear) = (0, 0);
+            let t0 = Instant::now();
+            for _ in 0..case.steps {
+                let r = backend.step(dt)?;
+                newton += r.newton_iterations;
+                linear += r.linear_iterations;
+            }
+            let ms = t0.elapsed().as_secs_f64() * 1e3 / case.steps as f64;
+            timed.push((ms, newton, linear, dt * problem.units.time));
+        }
+        let (convex, groups) = (timed[0], timed[1]);
+        rows.push(MultiMeasurement {
+            label: case.label,
+            dt_s: convex.3,
+            convex_ms: convex.0,
+            groups_ms: groups.0,
+            newton: convex.1 as f64 / case.steps as f64,
+            minres: convex.2 as f64 / convex.1.max(1) as f64,
+        });
+    }
+    Ok(rows)
+}
+
+/// The multi-material measurements as a Markdown table.
+pub fn multi_table(rows: &[MultiMeasurement]) -> String {
+    let mut s = String::from(
+        "| cell (chemistry only, dt = dt_max) | convex splitting (ms/step) | (ms per simulated s) | Newton/step | MINRES/Newton | stabilised groups, 3ff9fbd (ms/step) | groups / convex |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s += &format!(
+            "| {} | {:.1} | {:.2} | {:.1} | {:.1} | {:.1} | {:.2} |\n",
+            r.label,
+            r.convex_ms,
+            r.convex_ms / r.dt_s,
+            r.newton,
+            r.minres,
+            r.groups_ms,
+            r.groups_ms / r.convex_ms
+        );
+    }
+    s
+}

@@ -90,6 +90,19 @@ pub enum Error {
     )]
     NonFinite { field: String, step: u64, time: f64 },
 
+    /// The convex-splitting step's Newton iteration did not converge even at the smallest
+    /// sub-step.
+    #[error(
+        "the chemistry step of dt = {dt:e} (model time) did not converge even when halved 12 times \
+         (ion-balance residual {residual_c:e}, potential residual {residual_mu:e} kT): outputs \
+         written before it are intact; lower time.dt_max, or check the config's material data"
+    )]
+    NotConverged {
+        dt: f64,
+        residual_c: f64,
+        residual_mu: f64,
+    },
+
     /// The elastic solve did not reach its tolerance.
     #[error(
         "the elastic solve stopped after {iterations} iterations at relative residual {residual:e} (tolerance {tolerance:e}): \

@@ -21,6 +21,7 @@ pub mod config;
 pub mod diagnostics;
 pub mod error;
 pub mod fields;
+pub mod finite_volume;
 pub mod free_energy;
 pub mod grid;
 pub mod initial;

@@ -86,7 +86,25 @@ enum Command {
         /// With --gpu: time the CPU backend's full step on the same cases too.
         #[arg(long)]
         cpu_reference: bool,
+        /// Only the multi-material step: the convex-splitting step against the
+        /// stabilised-groups step on the main job's cell (no peers needed).
+        #[arg(long)]
+        multi: bool,
     },
+}
+
+/// `bench`'s multi-material table (the first case only with `quick`).
+fn bench_multi(quick: bool) -> swellfield::Result<String> {
+    let cases = if quick {
+        &bench::MULTI_CASES[..1]
+    } else {
+        &bench::MULTI_CASES[..]
+    };
+    eprintln!(
+        "timing the multi-material step: convex splitting against the stabilised groups ({})...",
+        bench::MULTI_CONFIG
+    );
+    Ok(bench::multi_table(&bench::run_multi(cases)?))
 }
 
 fn main() -> ExitCode {
@@ -203,6 +221,9 @@ fn run(cli: Cli) -> swellfield::Result<()> {
                 swellfield::bench_gpu::gpu_table(&adapter, &rows, &peer)
             );
         }
+        Command::Bench {
+            quick, multi: true, ..
+        } => print!("{}", bench_multi(quick)?),
         Command::Bench { peers, quick, .. } => {
             let cases = if quick {
                 &bench::CH_CASES[..1]
@@ -225,6 +246,8 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             );
             println!();
             print!("{}", bench::full_table(&bench::run_full(&peers, full)?));
+            println!();
+            print!("{}", bench_multi(quick)?);
         }
     }
     Ok(())

@@ -14,9 +14,10 @@
 use std::path::Path;
 
 use crate::config::{
-    Boundary, Config, Direction, DriveMode, FreeEnergyConfig, OutOfPlane, SolverKind,
+    Boundary, Config, Direction, DriveMode, FreeEnergyConfig, OutOfPlane, Scheme, SolverKind,
 };
 use crate::error::{Error, Result};
+use crate::finite_volume::Faces;
 use crate::free_energy::{FlatInterface, FreeEnergy};
 use crate::grid::Grid;
 use crate::initial::initial_field;
@@ -128,6 +129,11 @@ pub struct Chemistry {
     pub stabilization: f64,
     /// S in the same operator.
     pub stabilization_s: f64,
+    /// `cahn_hilliard.scheme`.
+    pub scheme: Scheme,
+    /// The finite-volume faces of the convex-splitting step; `Some` exactly where that step
+    /// runs (several hosts or pores, `scheme = "convex_splitting"`).
+    pub faces: Option<Faces>,
 }
 
 impl Chemistry {
@@ -272,20 +278,55 @@ impl Chemistry {
         self.mixture_pair(i, |fe| fe.carriers_vacancies(c))
     }
 
-    /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume.
+    /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume (of the sublattice
+    /// model where the convex-splitting step runs, [`FreeEnergy::sublattice_energy`]).
     #[inline]
     pub fn energy_density(&self, i: usize, c: f64) -> f64 {
+        let sublattices = self.faces.is_some();
         self.components
             .iter()
             .map(|comp| {
                 let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
-                if w > 0.0 {
-                    w * comp.free_energy.f(c)
-                } else {
+                if w <= 0.0 {
                     0.0
+                } else if sublattices {
+                    w * comp.free_energy.sublattice_energy(c)
+                } else {
+                    w * comp.free_energy.f(c)
                 }
             })
             .sum()
+    }
+
+    /// The convex-splitting step's `(μ_convex, dμ_convex/dc, μ_explicit)` at voxel i, each host
+    /// weighed by its share of the voxel's sites ([`FreeEnergy::convex_split`]).
+    #[inline]
+    pub fn convex_split_at(&self, i: usize, c: f64) -> (f64, f64, f64) {
+        let mut out = (0.0, 0.0, 0.0);
+        let mut total = 0.0;
+        for comp in &self.components {
+            let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
+            if w > 0.0 {
+                let (a, b, e) = comp.free_energy.convex_split(c);
+                out = (out.0 + w * a, out.1 + w * b, out.2 + w * e);
+                total += w;
+            }
+        }
+        if total > 0.0 {
+            (out.0 / total, out.1 / total, out.2 / total)
+        } else {
+            out
+        }
+    }
+
+    /// The convex-splitting step's site-blocking factor at voxel i, mixed as μ is
+    /// ([`FreeEnergy::sublattice_blocking`]).
+    #[inline]
+    pub fn sublattice_blocking_at(&self, i: usize, c: f64) -> f64 {
+        if self.mobility == Mobility::Constant {
+            return 1.0;
+        }
+        self.mixture(i, |fe| fe.sublattice_blocking(c))
     }
 }
 
@@ -472,6 +513,8 @@ impl Problem {
                     kappa: ch.kappa.unwrap_or(0.0) / (ell * ell),
                     stabilization: ch.stabilization.unwrap_or(1.0),
                     stabilization_s: s,
+                    scheme: ch.scheme,
+                    faces: None,
                 };
                 let units = Units {
                     dimensionless: true,
@@ -828,6 +871,14 @@ fn build_physical(
             s_default = s_default.max(f2 + stiff);
         }
     }
+    // The convex-splitting step runs wherever the site density or the diffusivity varies
+    // (pores, hosts of different n or D); hosts of one n and one D filling the cell keep the
+    // spectral step, whose constant-coefficient filter is exact there (model.md §8).
+    let uniform_flux = flux
+        .iter()
+        .all(|&f| (f - flux[0]).abs() <= 1e-12 * flux[0].abs());
+    let faces = (ch.scheme == Scheme::ConvexSplitting && !(uniform_psi && uniform_flux))
+        .then(|| Faces::new(grid, &psi, psi_floor, (!uniform).then_some(flux.as_slice())));
     let chemistry = Chemistry {
         components,
         psi: if uniform_psi { None } else { Some(psi.clone()) },
@@ -844,6 +895,8 @@ fn build_physical(
         kappa,
         stabilization: ch.stabilization.unwrap_or(1.0),
         stabilization_s: ch.stabilization_s.unwrap_or(0.5 * s_default),
+        scheme: ch.scheme,
+        faces,
     };
     let capacity: f64 = if uniform_psi {
         n as f64
@@ -877,12 +930,14 @@ fn build_physical(
             direction: dc.direction,
             rate,
             exchange: dc.exchange_current,
-            reaction_gradient: dc.reaction_gradient,
+            reaction_gradient: dc.reaction_gradient.unwrap_or_default(),
             current: sign * dc.c_rate.unwrap_or(0.0) * capacity * tau / 3600.0,
             mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
             soc_target: dc.soc_target,
             cutoff_voltage_v: dc.cutoff_voltage_v,
-            max_bound_transfer: dc.max_bound_transfer,
+            max_bound_transfer: dc
+                .max_bound_transfer
+                .unwrap_or(crate::config::DEFAULT_MAX_BOUND_TRANSFER),
         }
     });
     let units = Units {

@@ -97,12 +97,30 @@ fn gpu_backend_runs_or_refuses_clearly() {
          {c_min = 0.4, c_max = 0.6, u0_v = 3.8, omega_ev = 0.0}, \
          {c_min = 0.6, c_max = 0.8, u0_v = 3.5, omega_ev = 0.0}, \
          {c_min = 0.8, c_max = 1.0, u0_v = 3.3, omega_ev = 0.0}]",
+        "--set",
+        common::GPU_SCHEME,
     ]);
     assert!(!ok);
     assert!(
         err.starts_with("error: --backend gpu:")
             && err.contains("more than four segments")
             && err.contains("--backend cpu"),
+        "{err}"
+    );
+    // The convex-splitting step (the default for cells with pores) is CPU-only for now: the
+    // refusal names the scheme and how to run the GPU's own multi-material step.
+    let (ok, _, err) = swellfield(&[
+        "run",
+        "configs/p2_o3_cathode.toml",
+        "--backend",
+        "gpu",
+        "--quiet",
+    ]);
+    assert!(!ok);
+    assert!(
+        err.starts_with("error: --backend gpu:")
+            && err.contains("convex_splitting")
+            && err.contains("stabilised_groups"),
         "{err}"
     );
 }

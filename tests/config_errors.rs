@@ -237,8 +237,8 @@ fn eigenstrain_beyond_linear_elasticity() {
     );
 }
 
-/// An eigenstrain within the limits can still make a step explode when the scheme is run
-/// without its stabilisation: the run stops with the step, time and field named.
+/// An eigenstrain within the limits can still make a step explode when the stabilised-groups
+/// scheme is run without its stabilisation: the run stops with the step, time and field named.
 #[test]
 fn eigenstrain_that_makes_the_step_explode() {
     let dir = common::temp_dir();
@@ -250,6 +250,8 @@ fn eigenstrain_that_makes_the_step_explode() {
         "--quiet",
         "--out",
         dir.path().join("r").to_str().unwrap(),
+        "--set",
+        common::GPU_SCHEME,
         "--set",
         "cahn_hilliard.stabilization=0.0",
         "--set",
@@ -307,6 +309,35 @@ fn drive_without_an_electrolyte() {
     );
 }
 
+/// The convex-splitting step (the default) has no bound projection and solves the reaction
+/// implicitly: a config that still names the stabilised-groups step's keys is refused, saying
+/// what replaced them.
+#[test]
+fn keys_of_the_stabilised_groups_step_are_refused_under_convex_splitting() {
+    for (set, key, words) in [
+        (
+            "drive.max_bound_transfer=0.05",
+            "drive.max_bound_transfer",
+            "no bound projection",
+        ),
+        (
+            "drive.reaction_gradient=\"spectral_radius\"",
+            "drive.reaction_gradient",
+            "surface reaction inside its implicit step",
+        ),
+    ] {
+        let (ok, err) = swellfield(&[
+            "check",
+            "configs/verification/galvanostatic.toml",
+            "--set",
+            set,
+        ]);
+        assert!(!ok, "{set} must be refused");
+        assert_one_line(&err, &[key, words, "stabilised_groups"]);
+    }
+}
+
+/// The stabilised-groups step's stop on the projection's transfer takes a positive fraction.
 #[test]
 fn non_positive_bound_transfer_limit() {
     for bad in ["0", "-0.01"] {
@@ -315,6 +346,8 @@ fn non_positive_bound_transfer_limit() {
             "configs/verification/galvanostatic.toml",
             "--set",
             &format!("drive.max_bound_transfer={bad}"),
+            "--set",
+            common::GPU_SCHEME,
         ]);
         assert!(!ok, "max_bound_transfer = {bad} must be refused");
         assert_one_line(

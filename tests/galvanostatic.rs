@@ -26,7 +26,8 @@ fn charge(sets: &[&str]) -> (Columns, tempfile::TempDir) {
     (names.iter().map(|n| run.column(n)).collect(), run.dir)
 }
 
-/// Ions added equal the charge passed to round-off at every output, and the state of charge
+/// Ions added equal the charge passed to round-off at every output, nothing moves non-locally,
+/// and the state of charge
 /// follows c₀ + C-rate · t / 3600 s exactly until the run stops at its target.
 #[test]
 fn ions_added_equal_charge_passed() {
@@ -34,18 +35,9 @@ fn ions_added_equal_charge_passed() {
     let [t, soc, _, balance, shift] = &cols[..] else {
         unreachable!("five columns")
     };
-    // The final uniform shift is reported, cumulative. One host, one mobility group: what it
-    // returns is what the stabiliser spread into the electrolyte's voxels, whose mass is
-    // PORE_MASS ψ_floor so that they take almost none (at ψ_floor it was 0.48 of the capacity
-    // by the target; model.md §8, "The final shift, reported").
-    assert!(
-        shift.windows(2).all(|w| w[1] >= w[0]),
-        "cumulative: {shift:?}"
-    );
-    assert!(
-        shift[0] == 0.0 && *shift.last().unwrap() < 1e-3,
-        "shift_transfer {shift:?}"
-    );
+    // The convex-splitting step forms each voxel's c from its face fluxes: nothing is shifted
+    // across the solid.
+    assert!(shift.iter().all(|&v| v == 0.0), "shift_transfer {shift:?}");
     for i in 0..t.len() {
         assert!(
             balance[i].abs() < 1e-13,
@@ -70,22 +62,23 @@ fn ions_added_equal_charge_passed() {
     assert_eq!(reason.as_str(), "soc_target");
 }
 
-/// With Ω = 0.10 eV > 2kT the particle is two-phase and the voltage sits on a plateau just below
-/// U0 (0.30 V) between 30 % and 80 % filled: every output within 15 mV below U0, never above,
-/// where the solid solution (Ω = 0, the next test) falls by 57 mV over the same range. The ions
-/// enter at the surface, so the voltage follows the surface voxels that take the current, whose
-/// μ sits above the plateau by the curvature of the phases' interfaces (a 40 nm particle, 4 nm
-/// interfaces: μ spans 0.3–0.4 kT over the particle). Until 2026-12-02 the test also asked the
-/// outputs to lie within 10 mV of each other; that spread is set by which nucleation events the
-/// half-hourly outputs happen to catch, and the symmetric particle's nucleation is seeded by
-/// round-off: the bound projection (docs/model.md §8), which cuts nothing here and changes c by
-/// round-off only, moved it from 9.8 to 11.3 mV, and changing `dt_initial` by 0.1 % gives 6.9,
-/// 8.1, 9.6 and 13.0 mV, while the lowest output stays 13.3–14.2 mV below U0
-/// (docs/verification.md).
+/// With Ω = 0.10 eV > 2kT the particle is two-phase and the voltage sits on a plateau at U0
+/// (0.30 V) between 30 % and 80 % filled, off it by at most the Gibbs–Thomson shift of the
+/// minority phase plus 1 mV of reaction overpotential: a circular minority phase of radius r
+/// shifts μ by γ/(r Δc) per site (γ the flat interface's energy, Δc the gap), and between SOC 0.3
+/// and 0.8 of this 20 nm particle the minority phase is at least 20 nm √0.2 = 8.9 nm across
+/// (5.2 mV). Its sign follows the morphology (the Na-rich phase as a cap or as a shell round a
+/// shrinking Na-poor core), so the plateau may sit on either side of U0, where the solid
+/// solution (Ω = 0, the next test) falls by 57 mV over the same range.
 #[test]
 fn two_phase_host_shows_a_plateau_at_u0() {
     let (cols, _dir) = charge(&[]);
     let (soc, v) = (&cols[1], &cols[2]);
+    let problem = common::problem("configs/verification/galvanostatic.toml", &[]);
+    let interface = problem.interface.as_ref().expect("a miscibility gap");
+    let gamma = interface.energy(problem.chemistry.kappa);
+    let radius = 20.0 * 0.2f64.sqrt() / problem.units.length;
+    let bound = KT_EV * gamma / (radius * (interface.c_beta - interface.c_alpha)) + 1e-3;
     let plateau: Vec<f64> = soc
         .iter()
         .zip(v)
@@ -93,17 +86,15 @@ fn two_phase_host_shows_a_plateau_at_u0() {
         .map(|(_, v)| *v)
         .collect();
     assert!(plateau.len() >= 5, "{plateau:?}");
-    let (lo, hi) = plateau
-        .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
-            (a.min(x), b.max(x))
-        });
-    println!("plateau voltages {lo:.4}..{hi:.4} V");
-    assert!(lo > 0.30 - 0.015 && hi < 0.30, "{lo}..{hi}");
+    println!("plateau voltages {plateau:?}, allowed ±{bound:.4} V about U0");
+    for v in &plateau {
+        assert!((v - 0.30).abs() <= bound, "{v} V against 0.30 ± {bound}");
+    }
 }
 
 /// With Ω = 0 (a solid solution) the voltage slopes as the regular solution's equilibrium
-/// curve V = U0 − (kT/e) ln(c/(1−c)) at this slow rate (within 10 mV), falling monotonically.
+/// curve V = U0 − (kT/e) ln(c/(1−c)) at this slow rate, within 1 mV at 20 s steps (what is left
+/// is the reaction's overpotential, 0.4–0.7 mV), falling monotonically.
 #[test]
 fn solid_solution_slopes_as_the_regular_solution() {
     let (cols, _dir) = charge(&["materials.host.omega_ev=0.0"]);
@@ -113,7 +104,7 @@ fn solid_solution_slopes_as_the_regular_solution() {
         let eq = 0.30 - KT_EV * (s / (1.0 - s)).ln();
         println!("soc {s:.3}: V = {v:.4}, equilibrium {eq:.4}");
         if (0.1..=0.9).contains(s) {
-            assert!((v - eq).abs() < 0.01, "soc {s}: {v} vs {eq}");
+            assert!((v - eq).abs() < 1e-3, "soc {s}: {v} vs {eq}");
         }
         assert!(
             *v < last + 1e-4,
@@ -162,7 +153,8 @@ fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
     }
 }
 
-/// A run stops once the bound projection has moved `drive.max_bound_transfer` of the capacity,
+/// Under the stabilised-groups step (the GPU's multi-material step), a run stops once the bound
+/// projection has moved `drive.max_bound_transfer` of the capacity,
 /// says why, and has written every row up to the one that crossed it: Sn@HC-1-2 at 32², whose
 /// Sn empties into the carbon in its first steps (model.md §8, "Bounds"), against a limit of
 /// 0.5 % that it passes within a few tens of seconds.
@@ -176,6 +168,7 @@ fn a_run_stops_where_the_limiter_carries_the_charge() {
             "output.images=false",
             "output.every_steps=5",
             &format!("drive.max_bound_transfer={limit}"),
+            common::GPU_SCHEME,
         ],
     );
     let run = common::run_cpu(&loaded, "Sn@HC-1-2 at 32²");

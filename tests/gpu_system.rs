@@ -41,11 +41,11 @@ fn worst(a: &[f64], b: &[f64]) -> (f64, usize, f64) {
 
 fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
     let mut sets = sets.to_vec();
-    let problem0 = common::problem(name, &sets);
+    let problem0 = common::gpu_problem(name, &sets);
     if problem0.mechanics.is_some() {
         sets.push("mechanics.tolerance=1e-6");
     }
-    let problem = common::problem(name, &sets);
+    let problem = common::gpu_problem(name, &sets);
     let mut cpu = CpuBackend::new(&problem);
     let mut gpu =
         GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));

@@ -30,7 +30,7 @@ struct Bench {
 }
 
 fn bench(path: &str, sets: &[&str]) -> Bench {
-    let problem = common::problem(path, sets);
+    let problem = common::gpu_problem(path, sets);
     let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
     let (mut params, table) = layout(&problem).unwrap();
     params.dt = 0.5;
@@ -643,7 +643,7 @@ fn fixed_point_kernels_match_cpu() {
 fn increment_operator_matches_cpu() {
     use swellfield::backend::cpu::CpuBackend;
     use swellfield::backend::gpu::system::SystemStep;
-    let problem = common::problem("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
+    let problem = common::gpu_problem("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
     let n = problem.grid.len();
     let dt = problem.time.dt_max * 0.05;
     let x = random(n, 21, -1.0, 1.0);

@@ -68,6 +68,10 @@ pub struct StepReport {
     /// group's edge; model.md §8, "Bounds"), returned spread over the whole solid. 0 where ψ is
     /// uniform (the spectral step conserves exactly).
     pub shift_moved: f64,
+    /// Newton iterations and linear (Krylov) iterations of the convex-splitting step, summed
+    /// over its sub-steps; 0 for the other steps.
+    pub newton_iterations: u64,
+    pub linear_iterations: u64,
     /// Elastic solver iterations and relative residual of this step's solve.
     pub elastic_iterations: u64,
     pub elastic_residual: f64,

@@ -34,6 +34,18 @@ pub fn problem(path: &str, sets: &[&str]) -> Problem {
     Problem::new(&load(path, sets).config).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// The multi-material step the GPU backend runs until its convex-splitting port lands
+/// (model.md §8): its agreement tests set it on both backends.
+pub const GPU_SCHEME: &str = "cahn_hilliard.scheme=\"stabilised_groups\"";
+
+/// [`problem`] with the GPU's multi-material step ([`GPU_SCHEME`]), for tests that run it on
+/// both backends.
+pub fn gpu_problem(path: &str, sets: &[&str]) -> Problem {
+    let mut all = sets.to_vec();
+    all.push(GPU_SCHEME);
+    problem(path, &all)
+}
+
 /// The f64 CPU reference backend.
 pub fn cpu_backend(problem: &Problem) -> CpuBackend {
     CpuBackend::new(problem)

@@ -5,15 +5,19 @@
 pub mod bounds;
 pub mod cahn_hilliard;
 pub mod chemistry;
+pub mod convex_split;
 pub mod elasticity;
 pub mod fft;
 mod implicit;
+pub mod krylov;
+pub mod multigrid;
 pub mod reduce;
 
 use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use self::cahn_hilliard::Wavenumbers;
+use self::convex_split::{ConvexSplit, Coupling, Outcome, Reaction, Target};
 use self::elasticity::{Elasticity, WEIGHT, hooke, von_mises};
 use self::fft::Fft;
 use crate::backend::{Backend, BackendKind, Observables, StepReport};
@@ -59,6 +63,8 @@ pub struct CpuBackend {
     rate: Vec<f64>,
     /// The reaction's weight w per voxel this step (chemistry::reaction_weight).
     reaction_weight: Vec<f64>,
+    /// The convex-splitting step, where it runs (`Chemistry::faces`).
+    split: Option<ConvexSplit>,
     /// Threads for this backend: one on small grids, where waking threads costs more than the
     /// work they share.
     pool: std::sync::Arc<rayon::ThreadPool>,
@@ -106,6 +112,11 @@ impl CpuBackend {
             solid_sites: problem.chemistry.solid_sites(n),
             rate: Vec::new(),
             reaction_weight: Vec::new(),
+            split: problem
+                .chemistry
+                .faces
+                .as_ref()
+                .map(|f| ConvexSplit::new(&problem.grid, &problem.chemistry, f)),
             pool: std::sync::Arc::new(
                 rayon::ThreadPoolBuilder::new()
                     .num_threads(if n < PARALLEL_VOXELS {
@@ -252,7 +263,138 @@ impl Backend for CpuBackend {
 }
 
 impl CpuBackend {
+    /// Sub-steps the convex-splitting step takes at most when Newton does not converge: the
+    /// step is halved, then each half again, down to dt/2^MAX_HALVINGS.
+    const MAX_HALVINGS: u32 = 12;
+
+    /// The convex-splitting step of `dt`, halved where Newton does not converge at it.
+    fn step_convex(&mut self, dt: f64) -> Result<StepReport> {
+        let start = self.c.clone();
+        let mut report = StepReport {
+            max_dc: 0.0,
+            non_finite: 0,
+            mu_e: None,
+            ions_added: 0.0,
+            bound_moved: 0.0,
+            shift_moved: 0.0,
+            newton_iterations: 0,
+            linear_iterations: 0,
+            elastic_iterations: 0,
+            elastic_residual: 0.0,
+        };
+        // (length, halvings) of the sub-steps still to take, in order.
+        let mut pending = vec![(dt, 0u32)];
+        while let Some((h, depth)) = pending.pop() {
+            let (iterations, residual) = self.ensure_elastic()?;
+            if report.elastic_iterations == 0 {
+                report.elastic_residual = residual;
+            }
+            report.elastic_iterations += iterations;
+            match self.convex_once(h)? {
+                Ok(out) => {
+                    report.newton_iterations += out.newton_iterations as u64;
+                    report.linear_iterations += out.linear_iterations as u64;
+                    report.ions_added += out.ions_added;
+                    report.mu_e = out.mu_e.or(report.mu_e);
+                    if let Some(near) = &self.chem.nearest_solid {
+                        extend(&mut self.c, near);
+                    }
+                    self.elastic_fresh = false;
+                    if let Some(me) = out.mu_e {
+                        self.mu_e = me;
+                    }
+                }
+                Err(failed) if depth < Self::MAX_HALVINGS => {
+                    report.newton_iterations += convex_split::MAX_NEWTON as u64;
+                    pending.push((0.5 * h, depth + 1));
+                    pending.push((0.5 * h, depth + 1));
+                    let _ = failed;
+                }
+                Err(failed) => {
+                    return Err(crate::error::Error::NotConverged {
+                        dt,
+                        residual_c: failed.residual_c,
+                        residual_mu: failed.residual_mu,
+                    });
+                }
+            }
+        }
+        let chem = &self.chem;
+        report.max_dc = (0..self.c.len())
+            .filter(|&i| chem.is_solid(i))
+            .map(|i| (self.c[i] - start[i]).abs())
+            .fold(0.0, f64::max);
+        report.non_finite = self.c.iter().filter(|v| !v.is_finite()).count() as u64;
+        Ok(report)
+    }
+
+    /// One attempt at the convex-splitting step of `dt` from the current state.
+    fn convex_once(
+        &mut self,
+        dt: f64,
+    ) -> Result<std::result::Result<Outcome, convex_split::NotConverged>> {
+        let elastic: Option<(Vec<f64>, Vec<f64>)> = self
+            .elastic
+            .as_ref()
+            .filter(|e| e.mechanics.stress_coupling)
+            .map(|el| {
+                let chem = &self.chem;
+                (0..self.c.len())
+                    .into_par_iter()
+                    .map(|i| {
+                        if chem.is_solid(i) {
+                            let psi = chem.psi_at(i);
+                            (elastic_potential(el, i, psi), elastic_stiffness(el, i, psi))
+                        } else {
+                            (0.0, 0.0)
+                        }
+                    })
+                    .unzip()
+            });
+        let rho: Vec<f64>;
+        let reaction = match &self.drive {
+            None => None,
+            Some(d) => {
+                self.rate.resize(self.c.len(), 0.0);
+                chemistry::exchange_rate(&self.c, &self.chem, &d.rate, d.exchange, &mut self.rate);
+                rho = (0..self.c.len())
+                    .map(|i| self.chem.psi_at(i) * self.rate[i])
+                    .collect();
+                let target = match d.mode {
+                    DriveMode::Galvanostatic => {
+                        if rho.iter().all(|&r| r <= 0.0) {
+                            return Err(if d.rate.iter().all(|&r| r <= 0.0) {
+                                crate::backend::no_surface()
+                            } else {
+                                crate::backend::exchange_exhausted()
+                            });
+                        }
+                        Target::Current(d.current)
+                    }
+                    DriveMode::Potentiostatic => Target::Potential(d.mu_e),
+                };
+                Some(Reaction {
+                    conductance: &rho,
+                    target,
+                    mu_e_guess: self.mu_e,
+                })
+            }
+        };
+        let split = self
+            .split
+            .as_mut()
+            .expect("the convex-splitting step runs here");
+        let coupling = elastic.as_ref().map(|(potential, stiffness)| Coupling {
+            potential,
+            stiffness,
+        });
+        Ok(split.step(&self.chem, &mut self.c, coupling, reaction, dt))
+    }
+
     fn step_inner(&mut self, dt: f64) -> Result<StepReport> {
+        if self.split.is_some() {
+            return self.step_convex(dt);
+        }
         let spectrum = self.fft.spectrum;
         let dim = self.grid.dim();
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
@@ -393,6 +535,8 @@ impl CpuBackend {
             self.mu_e = me;
         }
         Ok(StepReport {
+            newton_iterations: 0,
+            linear_iterations: 0,
             max_dc,
             non_finite: non_finite + diverged,
             mu_e,
@@ -415,7 +559,9 @@ impl CpuBackend {
         }
         self.fft.forward(&self.c, &mut self.c_hat);
         let dv = self.grid.voxel_volume();
-        let energy_gradient = if self.chem.psi.is_none() {
+        let energy_gradient = if let Some(split) = &self.split {
+            split.gradient_energy(self.chem.kappa, &self.c)
+        } else if self.chem.psi.is_none() {
             reduce::gradient_energy_parseval(
                 &self.c_hat,
                 &self.fft.spectrum,
@@ -472,6 +618,30 @@ impl CpuBackend {
         for &name in names {
             let values = match name {
                 FieldName::C => self.c.clone(),
+                FieldName::Mu if self.split.is_some() => {
+                    self.ensure_elastic()?;
+                    let elastic: Option<Vec<f64>> = self
+                        .elastic
+                        .as_ref()
+                        .filter(|e| e.mechanics.stress_coupling)
+                        .map(|el| {
+                            (0..self.c.len())
+                                .map(|i| {
+                                    elastic_potential(
+                                        el,
+                                        i,
+                                        self.chem.psi_at(i).max(self.chem.psi_floor),
+                                    )
+                                })
+                                .collect()
+                        });
+                    let split = self.split.as_ref().expect("checked");
+                    split.potential(&self.chem, &self.c, elastic.as_deref(), &mut self.mu);
+                    if let Some(near) = &self.chem.nearest_solid {
+                        extend(&mut self.mu, near);
+                    }
+                    self.mu.clone()
+                }
                 FieldName::Mu => {
                     self.ensure_elastic()?;
                     let fill = self.drive.as_ref().map(|_| self.mu_e);
@@ -532,6 +702,18 @@ impl CpuBackend {
 pub fn extend(field: &mut [f64], nearest: &[u32]) {
     let src: Vec<f64> = nearest.par_iter().map(|&j| field[j as usize]).collect();
     field.copy_from_slice(&src);
+}
+
+/// Half the largest curvature of the elastic energy per site at voxel i, `½ A : C : A / ψ`
+/// with A = ∂ε*/∂c and C at its stiffer end over c (λ + |∂λ/∂c|, μ + |∂μ/∂c|): the stiffness of
+/// the convex-splitting step's stabiliser for the explicit stress term (convex_split.rs
+/// `Coupling`).
+#[inline]
+pub fn elastic_stiffness(el: &Elasticity, i: usize, psi: f64) -> f64 {
+    let l = &el.local[i];
+    let ca = hooke(l.lambda + l.dlambda.abs(), l.mu + l.dmu.abs(), l.deigen);
+    let aca: f64 = (0..6).map(|k| WEIGHT[k] * l.deigen[k] * ca[k]).sum();
+    0.5 * aca / psi
 }
 
 /// The elastic part of μ at voxel i (model.md §4, §8), per site: `−σ : A / ψ + ½ e : C' : e / ψ`

@@ -36,6 +36,15 @@ fn one_host_spectral(problem: &Problem) -> bool {
 
 /// Why this problem cannot run on the GPU backend, if it cannot.
 pub fn unsupported(problem: &Problem) -> Option<String> {
+    if problem.chemistry.faces.is_some() {
+        return Some(
+            "several hosts or pores under cahn_hilliard.scheme = \"convex_splitting\" (the \
+             convex-splitting step is CPU-only until its WGSL port; --set \
+             cahn_hilliard.scheme=\"stabilised_groups\" runs the earlier multi-material step \
+             on the GPU)"
+                .into(),
+        );
+    }
     if !one_host_spectral(problem) {
         return system::unsupported(problem);
     }
@@ -394,6 +403,8 @@ impl SpectralStep {
         self.dispatch(&mut enc, "commit_and_reduce", 0);
         let r = self.ctx.checked("step", || self.finish_and_read(enc))??;
         Ok(StepReport {
+            newton_iterations: 0,
+            linear_iterations: 0,
             max_dc: r[4] as f64,
             non_finite: r[5] as u64,
             mu_e: None,

@@ -808,6 +808,8 @@ impl SystemStep {
             return Err(crate::backend::exchange_exhausted());
         }
         Ok(StepReport {
+            newton_iterations: 0,
+            linear_iterations: 0,
             max_dc: s[c0 + 1].max(0.0) as f64,
             non_finite: (s[c0 + 3] + s[BOUND as usize + 2]) as u64,
             mu_e: self.drive.as_ref().map(|_| s[MU_E as usize] as f64),

@@ -1,0 +1,638 @@
+//! The convex-splitting step of cells with several hosts or pores, in f64 (model.md §8, "The
+//! convex-splitting step"). Finite volumes on the voxel grid (`crate::finite_volume`): per solid
+//! voxel i, with the mobility and the exchange rate frozen at the old state c⁰,
+//!
+//! `R1_i = ψ_i (c_i − c⁰_i) + dt (K μ)_i − dt ρ_i (μ_e − μ_i) = 0`
+//! `R2_i = ψ_i (μ_i − f_i(c_i) − e_i) − κ (A c)_i = 0`
+//!
+//! K the face Laplacian with conductance `h(ψd) (b_i + b_j)/2 / Δx²` (b the site blocking at c⁰),
+//! A the gradient energy's with `ψ_f/Δx²`, f the convex part of g' (the logarithm, implicit), e
+//! the explicit rest at c⁰ (concave interactions, elastic coupling), ρ = ψ r j(c⁰) the surface
+//! reaction's conductance, and μ_e a scalar unknown closing `Σ_i ρ_i (μ_e − μ_i) ΔV = I`
+//! (galvanostatic) or fixed (potentiostatic). Newton's method on (μ, c, μ_e): each linear
+//! system is the symmetric saddle point `[[dt (K + ρ), Ψ], [Ψ, −(Ψ f' + κ A)]]`, solved by
+//! MINRES preconditioned by `blockdiag(Ŝ, diag H)`, Ŝ = dt (K + ρ) + Ψ diag(H)⁻¹ Ψ applied by a
+//! multigrid V-cycle (multigrid.rs), H = Ψ f' + κ A. Each Newton step is cut short of the bounds
+//! (Newton in the logit of c), so every iterate keeps 0 < c < 1 and the logarithm finite; the
+//! converged c is then formed from the face fluxes, so each voxel balances to round-off.
+
+#![expect(
+    clippy::needless_range_loop,
+    reason = "voxel loops index several fields by one voxel, as their WGSL twins will"
+)]
+
+use rayon::prelude::*;
+
+use super::krylov::minres;
+use super::multigrid::Multigrid;
+use crate::finite_volume::{Faces, neighbour, neighbours_at};
+use crate::free_energy::logistic;
+use crate::grid::Grid;
+use crate::problem::Chemistry;
+
+/// Newton stops once every voxel's ion balance misses by at most this (units of c) ...
+const TOLERANCE_C: f64 = 1e-10;
+/// ... and every voxel's μ equation by at most this (kT, 2.6e-8 V at 300 K), the galvanostat's
+/// too. The new c is then formed from the fluxes of that μ, so the ion count does not depend on
+/// these tolerances.
+const TOLERANCE_MU: f64 = 1e-6;
+/// How many times the round-off of the flux terms the ion-balance test allows.
+const ROUND_OFF_MARGIN: f64 = 64.0;
+/// Newton iterations before the step is declared not converged (the caller halves it).
+pub const MAX_NEWTON: usize = 40;
+/// Relative preconditioned residual of each linear solve: at most [`LINEAR_LOOSE`], and
+/// tightened with the Newton residual (an inexact Newton method: the far iterates need no
+/// precise direction), never below [`LINEAR_TIGHT`].
+const LINEAR_LOOSE: f64 = 1e-3;
+const LINEAR_TIGHT: f64 = 1e-10;
+const MAX_LINEAR: usize = 2000;
+/// A Newton step moves no voxel's logit ln(c/(1−c)) by more than this (a factor e⁵ ≈ 150 in c
+/// or 1 − c near a bound).
+const MAX_LOGIT_STEP: f64 = 5.0;
+
+/// What drives the surface reaction this step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// Ions per model time (Σ ψ c ΔṼ units), signed: positive inserts.
+    Current(f64),
+    /// A fixed μ_e (kT).
+    Potential(f64),
+}
+
+/// The stress term of μ, explicit: its value at the old state and, per voxel, the stiffness of
+/// a linear stabiliser `S (c − c⁰)` taken implicitly in its place (half the largest curvature of
+/// the elastic energy per site, `½ A : C : A / ψ`: the explicit term's Lipschitz bound over two,
+/// what keeps the splitting stable where the elastic self-stiffness exceeds the logarithm's).
+pub struct Coupling<'a> {
+    pub potential: &'a [f64],
+    pub stiffness: &'a [f64],
+}
+
+/// The surface reaction of one step.
+pub struct Reaction<'a> {
+    /// ρ_i = ψ_i r_i j(c⁰_i) per voxel (0 off the surface).
+    pub conductance: &'a [f64],
+    pub target: Target,
+    /// μ_e to start Newton from (the last step's).
+    pub mu_e_guess: f64,
+}
+
+/// What a converged step reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub mu_e: Option<f64>,
+    /// Ions the reaction put in, Σ ψ c ΔṼ units.
+    pub ions_added: f64,
+    pub newton_iterations: usize,
+    pub linear_iterations: usize,
+    /// Largest |Δc| over the solid.
+    pub max_dc: f64,
+    /// Ions (Σ ψ c ΔṼ units) by which the voxels whose flux-formed c fell past a bound by
+    /// round-off, and which kept Newton's c, miss their balance.
+    pub round_off_kept: f64,
+}
+
+/// Newton did not converge at this dt (the state is untouched).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NotConverged {
+    pub residual_c: f64,
+    pub residual_mu: f64,
+}
+
+/// The step's static data and workspace, allocated once.
+pub struct ConvexSplit {
+    n: [usize; 3],
+    dim: usize,
+    dv: f64,
+    kappa: f64,
+    /// ψ on solid voxels, 0 elsewhere.
+    psi: Vec<f64>,
+    solid: Vec<bool>,
+    gradient: Vec<Vec<f64>>,
+    /// Σ of the gradient weights around each voxel: A's diagonal.
+    gradient_sum: Vec<f64>,
+    flux: Vec<Vec<f64>>,
+    /// This step's face conductances of K.
+    conduct: Vec<Vec<f64>>,
+    /// Σ of each voxel's face conductances and ρ over its ψ, this step.
+    around: Vec<f64>,
+    /// The stress term's stabiliser S per voxel ([`Coupling`]), 0 without coupling.
+    stabiliser: Vec<f64>,
+    c_old: Vec<f64>,
+    /// The state before the last converged step and that step's dt, for the predictor.
+    c_previous: Vec<f64>,
+    previous_dt: Option<f64>,
+    explicit: Vec<f64>,
+    mu: Vec<f64>,
+    /// f_i(c) and f_i'(c) at the current iterate.
+    f: Vec<f64>,
+    df: Vec<f64>,
+    h_diag: Vec<f64>,
+    mg: Multigrid,
+    /// The V-cycle of H = Ψ f' + κ A, the c block.
+    mg_h: Multigrid,
+    /// The Newton right-hand side and solution, (μ, c, μ_e): 2N + 1.
+    rhs: Vec<f64>,
+    z0: Vec<f64>,
+    work: Vec<f64>,
+}
+
+impl ConvexSplit {
+    pub fn new(grid: &Grid, chem: &Chemistry, faces: &Faces) -> ConvexSplit {
+        let n = grid.len();
+        let dim = grid.dim();
+        let psi: Vec<f64> = (0..n)
+            .map(|i| if faces.solid[i] { chem.psi_at(i) } else { 0.0 })
+            .collect();
+        let mut gradient_sum = vec![0.0; n];
+        for a in 0..dim {
+            for i in 0..n {
+                let g = faces.gradient[a][i];
+                gradient_sum[i] += g;
+                gradient_sum[neighbour(grid.n, i, a, true)] += g;
+            }
+        }
+        ConvexSplit {
+            n: grid.n,
+            dim,
+            dv: grid.voxel_volume(),
+            kappa: chem.kappa,
+            psi,
+            solid: faces.solid.clone(),
+            gradient: faces.gradient.clone(),
+            gradient_sum,
+            flux: faces.flux.clone(),
+            conduct: vec![vec![0.0; n]; dim],
+            around: vec![0.0; n],
+            stabiliser: vec![0.0; n],
+            c_old: vec![0.0; n],
+            c_previous: vec![0.0; n],
+            previous_dt: None,
+            explicit: vec![0.0; n],
+            mu: vec![0.0; n],
+            f: vec![0.0; n],
+            df: vec![0.0; n],
+            h_diag: vec![0.0; n],
+            mg: Multigrid::new(grid.n, dim),
+            mg_h: Multigrid::new(grid.n, dim),
+            rhs: vec![0.0; 2 * n + 1],
+            z0: vec![0.0; 2 * n + 1],
+            work: vec![0.0; 2 * n],
+        }
+    }
+
+    /// μ of the step's discrete energy at c (solid voxels; others left as they are):
+    /// `g'_i(c_i) + (κ/ψ_i)(A c)_i + elastic_i` (the exact variation of
+    /// [`Self::gradient_energy`] plus the chemical energy), `elastic` the stress term or none.
+    pub fn potential(&self, chem: &Chemistry, c: &[f64], elastic: Option<&[f64]>, mu: &mut [f64]) {
+        let mut ac = vec![0.0; c.len()];
+        faces_apply(self.n, self.dim, &self.gradient, c, &mut ac);
+        mu.par_iter_mut().enumerate().for_each(|(i, m)| {
+            if self.solid[i] {
+                let (conv, _, expl) = chem.convex_split_at(i, c[i]);
+                *m = conv + expl + chem.kappa * ac[i] / self.psi[i] + elastic.map_or(0.0, |e| e[i]);
+            }
+        });
+    }
+
+    /// `κ/2 Σ_faces ψ_f (c_i − c_j)²/Δx² ΔV`: the gradient energy the step dissipates.
+    pub fn gradient_energy(&self, kappa: f64, c: &[f64]) -> f64 {
+        let mut s = 0.0;
+        for a in 0..self.dim {
+            s += (0..c.len())
+                .into_par_iter()
+                .map(|i| {
+                    let g = self.gradient[a][i];
+                    if g == 0.0 {
+                        0.0
+                    } else {
+                        let d = c[i] - c[neighbour(self.n, i, a, true)];
+                        g * d * d
+                    }
+                })
+                .sum::<f64>();
+        }
+        0.5 * kappa * s * self.dv
+    }
+
+    /// One step of `dt` from c (updated in place on success). `elastic`: the stress term of μ
+    /// at c, explicit; `reaction`: the surface reaction, if driven.
+    pub fn step(
+        &mut self,
+        chem: &Chemistry,
+        c: &mut [f64],
+        elastic: Option<Coupling>,
+        reaction: Option<Reaction>,
+        dt: f64,
+    ) -> Result<Outcome, NotConverged> {
+        let len = c.len();
+        self.c_old.copy_from_slice(c);
+        self.freeze(chem, elastic.as_ref().map(|e| e.potential));
+        match &elastic {
+            Some(e) => self.stabiliser.copy_from_slice(e.stiffness),
+            None => self.stabiliser.iter_mut().for_each(|v| *v = 0.0),
+        }
+        let zeros = vec![0.0; len];
+        let rho: &[f64] = reaction.as_ref().map_or(&zeros, |r| r.conductance);
+        let rho_sum: f64 = rho.par_iter().sum();
+        // Σ of each voxel's face conductances and ρ, over ψ: what scales its flux terms'
+        // round-off.
+        self.around.copy_from_slice(rho);
+        for a in 0..self.dim {
+            for k in 0..len {
+                let g = self.conduct[a][k];
+                self.around[k] += g;
+                self.around[neighbour(self.n, k, a, true)] += g;
+            }
+        }
+        for k in 0..len {
+            self.around[k] = if self.solid[k] {
+                self.around[k] / self.psi[k]
+            } else {
+                0.0
+            };
+        }
+        let mut mu_e = reaction.as_ref().map_or(0.0, |r| match r.target {
+            Target::Potential(v) => v,
+            Target::Current(_) => r.mu_e_guess,
+        });
+        let current = reaction.as_ref().and_then(|r| match r.target {
+            Target::Current(i) => Some(i / self.dv),
+            Target::Potential(_) => None,
+        });
+        // Start from the last step's trend continued over dt (where it stays inside the bounds),
+        // with μ consistent with it: a first-order predictor that saves Newton iterations.
+        let mut cn = c.to_vec();
+        if let Some(prev_dt) = self.previous_dt {
+            let ratio = dt / prev_dt;
+            for k in 0..len {
+                let guess = c[k] + ratio * (c[k] - self.c_previous[k]);
+                if self.solid[k] && guess > 0.5 * c[k] && guess < 0.5 * (1.0 + c[k]) {
+                    cn[k] = guess;
+                }
+            }
+        }
+        let mut mu = std::mem::take(&mut self.mu);
+        self.potential_explicit(chem, &cn, &mut mu);
+        let (mut newton, mut linear) = (0, 0);
+        let mut c_new = vec![0.0; len];
+        let mut kept = 0.0;
+        let result = loop {
+            self.evaluate(chem, &cn);
+            let (r1, r2) = self.residuals(&cn, &mu, mu_e, rho, dt);
+            let galvanostat = current.map(|i| {
+                let s: f64 = (0..len).map(|k| rho[k] * (mu_e - mu[k])).sum();
+                s - i
+            });
+            let rg = galvanostat.map_or(0.0, |g| g.abs() / rho_sum.max(f64::MIN_POSITIVE));
+            let tol_mu = TOLERANCE_MU.max(ROUND_OFF_MARGIN * f64::EPSILON * mu_e.abs());
+            if r1 <= TOLERANCE_C && r2 <= TOLERANCE_MU && rg <= tol_mu {
+                // The galvanostat exactly, then c from the fluxes: every voxel balances.
+                if let Some(i) = current {
+                    let s: f64 = (0..len).map(|k| rho[k] * mu[k]).sum();
+                    mu_e = (i + s) / rho_sum;
+                }
+                self.flux_form(&mu, mu_e, rho, dt, &mut c_new);
+                // A nearly empty (or full) voxel's net flux is a sum of face fluxes that cancel
+                // to its few ions, so the round-off of those terms can put its flux-formed c
+                // past the bound, though Newton's c, consistent with μ through the logarithm,
+                // is inside. There the two differ by less than the balance's round-off floor
+                // (Newton has converged beyond it), and Newton's c is kept: the ion balance
+                // misses by that round-off, which `kept` records.
+                for k in 0..len {
+                    if self.solid[k] && !(c_new[k] > 0.0 && c_new[k] < 1.0) {
+                        kept += self.psi[k] * (cn[k] - c_new[k]).abs();
+                        c_new[k] = cn[k];
+                    }
+                }
+                break Ok(());
+            }
+            if newton == MAX_NEWTON {
+                break Err(NotConverged {
+                    residual_c: r1,
+                    residual_mu: r2.max(rg),
+                });
+            }
+            newton += 1;
+            let forcing = (1e-2 * r1.max(r2).max(rg)).clamp(LINEAR_TIGHT, LINEAR_LOOSE);
+            linear += self.newton_step(&mut cn, &mut mu, &mut mu_e, rho, galvanostat, dt, forcing);
+        };
+        self.mu = mu;
+        result?;
+        self.c_previous.copy_from_slice(c);
+        self.previous_dt = Some(dt);
+        let mut max_dc = 0.0_f64;
+        let mut ions = 0.0;
+        for k in 0..len {
+            if self.solid[k] {
+                max_dc = max_dc.max((c_new[k] - c[k]).abs());
+                ions += self.psi[k] * (c_new[k] - c[k]);
+                c[k] = c_new[k];
+            }
+        }
+        Ok(Outcome {
+            round_off_kept: kept * self.dv,
+            mu_e: reaction.map(|_| mu_e),
+            ions_added: ions * self.dv,
+            newton_iterations: newton,
+            linear_iterations: linear,
+            max_dc,
+        })
+    }
+
+    /// The old state's face conductances and explicit potential.
+    fn freeze(&mut self, chem: &Chemistry, elastic: Option<&[f64]>) {
+        let c = &self.c_old;
+        let solid = &self.solid;
+        let b: Vec<f64> = (0..c.len())
+            .into_par_iter()
+            .map(|i| {
+                if solid[i] {
+                    chem.sublattice_blocking_at(i, c[i])
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        for a in 0..self.dim {
+            let (n, flux) = (self.n, &self.flux[a]);
+            self.conduct[a]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, k)| {
+                    let f = flux[i];
+                    *k = if f > 0.0 {
+                        f * 0.5 * (b[i] + b[neighbour(n, i, a, true)])
+                    } else {
+                        0.0
+                    };
+                });
+        }
+        self.explicit.par_iter_mut().enumerate().for_each(|(i, e)| {
+            *e = if solid[i] {
+                chem.convex_split_at(i, c[i]).2 + elastic.map_or(0.0, |el| el[i])
+            } else {
+                0.0
+            };
+        });
+    }
+
+    /// μ from c with the explicit part frozen: `f(c) + e + (κ/ψ)(A c)`.
+    fn potential_explicit(&mut self, chem: &Chemistry, c: &[f64], mu: &mut [f64]) {
+        self.evaluate(chem, c);
+        faces_apply(
+            self.n,
+            self.dim,
+            &self.gradient,
+            c,
+            &mut self.work[..c.len()],
+        );
+        for i in 0..c.len() {
+            mu[i] = if self.solid[i] {
+                self.f[i] + self.explicit[i] + chem.kappa * self.work[i] / self.psi[i]
+            } else {
+                0.0
+            };
+        }
+    }
+
+    /// f and f' at c: the convex part of g' and the stabiliser.
+    fn evaluate(&mut self, chem: &Chemistry, c: &[f64]) {
+        let (solid, old, s) = (&self.solid, &self.c_old, &self.stabiliser);
+        self.f
+            .par_iter_mut()
+            .zip(self.df.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (f, df))| {
+                (*f, *df) = if solid[i] {
+                    let (conv, d, _) = chem.convex_split_at(i, c[i]);
+                    (conv + s[i] * (c[i] - old[i]), d + s[i])
+                } else {
+                    (0.0, 0.0)
+                };
+            });
+    }
+
+    /// R1 and R2 into `rhs` (negated: the Newton right-hand side), and their largest values
+    /// per voxel over ψ beyond their round-off (units of c and kT).
+    fn residuals(&mut self, c: &[f64], mu: &[f64], mu_e: f64, rho: &[f64], dt: f64) -> (f64, f64) {
+        let len = c.len();
+        let (r1, rest) = self.rhs.split_at_mut(len);
+        let r2 = &mut rest[..len];
+        r1.iter_mut().for_each(|v| *v = 0.0);
+        r2.iter_mut().for_each(|v| *v = 0.0);
+        faces_apply(self.n, self.dim, &self.conduct, mu, r1);
+        faces_apply(self.n, self.dim, &self.gradient, c, r2);
+        let mu_max = (0..len)
+            .filter(|&i| self.solid[i])
+            .map(|i| mu[i].abs())
+            .fold(mu_e.abs(), f64::max);
+        let (mut m1, mut m2) = (0.0_f64, 0.0_f64);
+        for i in 0..len {
+            if !self.solid[i] {
+                r1[i] = 0.0;
+                r2[i] = 0.0;
+                continue;
+            }
+            let p = self.psi[i];
+            let a = p * (c[i] - self.c_old[i]) + dt * r1[i] - dt * rho[i] * (mu_e - mu[i]);
+            let b = p * (mu[i] - self.f[i] - self.explicit[i]) - self.kappa * r2[i];
+            // What each equation cannot resolve: the round-off of its terms, ε times their
+            // magnitudes (the flux terms' grows with dt, a stress term of 1e10 kT is resolved
+            // to 1e-6 kT at best). The residuals count beyond it.
+            let eps = ROUND_OFF_MARGIN * f64::EPSILON;
+            let floor1 = eps * (c[i] + self.c_old[i] + 2.0 * dt * self.around[i] * mu_max);
+            // f(c) itself is known only to ε c f'(c): near c = 1 the state c resolves 1 − c to
+            // ε, so a host 1e-14 from full has its logarithm to a few 1e-3 kT.
+            let floor2 = eps
+                * (mu[i].abs()
+                    + self.f[i].abs()
+                    + self.explicit[i].abs()
+                    + c[i] * self.df[i]
+                    + 2.0 * self.kappa * self.gradient_sum[i] / p);
+            m1 = m1.max(a.abs() / p - floor1);
+            m2 = m2.max(b.abs() / p - floor2);
+            r1[i] = -a;
+            r2[i] = -b;
+        }
+        (m1, m2)
+    }
+
+    /// c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ on the solid: the new c from the face fluxes.
+    fn flux_form(&self, mu: &[f64], mu_e: f64, rho: &[f64], dt: f64, out: &mut [f64]) {
+        out.iter_mut().for_each(|v| *v = 0.0);
+        faces_apply(self.n, self.dim, &self.conduct, mu, out);
+        for i in 0..out.len() {
+            out[i] = if self.solid[i] {
+                self.c_old[i] + dt * (-out[i] + rho[i] * (mu_e - mu[i])) / self.psi[i]
+            } else {
+                self.c_old[i]
+            };
+        }
+    }
+
+    /// One damped Newton step from the residuals in `rhs`; returns the linear iterations. The
+    /// system holds μ_e as its last unknown (the electrode node, joined to each surface voxel by
+    /// ρ_i), its row the galvanostat scaled by dt so that the matrix stays symmetric; without a
+    /// galvanostat that row is the identity and μ_e does not move.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the state of one Newton iteration"
+    )]
+    fn newton_step(
+        &mut self,
+        c: &mut [f64],
+        mu: &mut [f64],
+        mu_e: &mut f64,
+        rho: &[f64],
+        galvanostat: Option<f64>,
+        dt: f64,
+        tolerance: f64,
+    ) -> usize {
+        let len = c.len();
+        // H's diagonal, and the Schur complement's approximation for the V-cycle.
+        let mut s_diag = vec![0.0; len];
+        for i in 0..len {
+            if self.solid[i] {
+                let p = self.psi[i];
+                self.h_diag[i] = p * self.df[i] + self.kappa * self.gradient_sum[i];
+                s_diag[i] = dt * rho[i] + p * p / self.h_diag[i];
+            } else {
+                self.h_diag[i] = 1.0;
+            }
+        }
+        let scaled: Vec<Vec<f64>> = self
+            .conduct
+            .iter()
+            .map(|g| g.iter().map(|v| dt * v).collect())
+            .collect();
+        self.mg.setup(&s_diag, &scaled, &self.solid);
+        let h_own: Vec<f64> = (0..len)
+            .map(|i| {
+                if self.solid[i] {
+                    self.psi[i] * self.df[i]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let kappa_faces: Vec<Vec<f64>> = self
+            .gradient
+            .iter()
+            .map(|g| g.iter().map(|v| self.kappa * v).collect())
+            .collect();
+        self.mg_h.setup(&h_own, &kappa_faces, &self.solid);
+        self.rhs[2 * len] = galvanostat.map_or(0.0, |g| -dt * g);
+        let iterations = self.solve(rho, dt, galvanostat.is_some(), tolerance);
+        let (dmu, rest) = self.z0.split_at(len);
+        let (dc, d_mu_e) = rest.split_at(len);
+        // Newton in the logit u = ln(c/(1−c)) for c: the same linear system with its c block
+        // scaled by c(1−c) (δc = c(1−c) δu), so an update moves c geometrically towards a bound
+        // and never past it. A voxel whose u would move by more than MAX_LOGIT_STEP moves by
+        // that much: near a bound the linearisation holds over a few e-folds at most, and
+        // clipping there leaves every other voxel its full Newton step.
+        for i in 0..len {
+            if self.solid[i] {
+                let du = (dc[i] / (c[i] * (1.0 - c[i]))).clamp(-MAX_LOGIT_STEP, MAX_LOGIT_STEP);
+                let u = c[i].ln() - (-c[i]).ln_1p();
+                c[i] = logistic(u + du);
+                mu[i] += dmu[i];
+            }
+        }
+        let alpha = 1.0;
+        if galvanostat.is_some() {
+            *mu_e += alpha * d_mu_e[0];
+        }
+        iterations
+    }
+
+    /// MINRES on the Newton system with right-hand side `rhs` into `z0`, preconditioned by
+    /// blockdiag(V-cycle of Ŝ, V-cycle of H, 1/(dt Σρ)).
+    fn solve(&mut self, rho: &[f64], dt: f64, galvanostatic: bool, tolerance: f64) -> usize {
+        let len = self.c_old.len();
+        let mut x = std::mem::take(&mut self.z0);
+        let mut mg = std::mem::replace(&mut self.mg, Multigrid::new([1, 1, 1], 1));
+        let mut mg_h = std::mem::replace(&mut self.mg_h, Multigrid::new([1, 1, 1], 1));
+        let this = &*self;
+        let rho_sum: f64 = rho.iter().sum();
+        let node = if galvanostatic { dt * rho_sum } else { 1.0 };
+        let mut kx = vec![0.0; len];
+        let mut ax = vec![0.0; len];
+        let apply = |v: &[f64], out: &mut [f64]| {
+            let (v1, rest) = v.split_at(len);
+            let (v2, ve) = rest.split_at(len);
+            let (o1, rest) = out.split_at_mut(len);
+            let (o2, oe) = rest.split_at_mut(len);
+            kx.iter_mut().for_each(|k| *k = 0.0);
+            ax.iter_mut().for_each(|k| *k = 0.0);
+            faces_apply(this.n, this.dim, &this.conduct, v1, &mut kx);
+            faces_apply(this.n, this.dim, &this.gradient, v2, &mut ax);
+            let e = if galvanostatic { ve[0] } else { 0.0 };
+            let mut node_row = 0.0;
+            for i in 0..len {
+                if this.solid[i] {
+                    let p = this.psi[i];
+                    o1[i] = dt * (kx[i] + rho[i] * (v1[i] - e)) + p * v2[i];
+                    o2[i] = p * v1[i] - p * this.df[i] * v2[i] - this.kappa * ax[i];
+                    node_row -= rho[i] * v1[i];
+                } else {
+                    o1[i] = v1[i];
+                    o2[i] = v2[i];
+                }
+            }
+            oe[0] = if galvanostatic {
+                dt * (node_row + rho_sum * ve[0])
+            } else {
+                ve[0]
+            };
+        };
+        let h = &this.h_diag;
+        let solid = &this.solid;
+        let precondition = |r: &[f64], z: &mut [f64]| {
+            let (r1, rest) = r.split_at(len);
+            let (r2, re) = rest.split_at(len);
+            let (z1, rest) = z.split_at_mut(len);
+            let (z2, ze) = rest.split_at_mut(len);
+            mg.apply(r1, z1);
+            mg_h.apply(r2, z2);
+            for i in 0..len {
+                if !solid[i] {
+                    z1[i] = r1[i];
+                    z2[i] = r2[i] / h[i];
+                }
+            }
+            ze[0] = re[0] / node;
+        };
+        let solved = minres(
+            apply,
+            precondition,
+            &this.rhs,
+            &mut x,
+            tolerance,
+            MAX_LINEAR,
+        );
+        self.mg = mg;
+        self.mg_h = mg_h;
+        self.z0 = x;
+        solved.iterations
+    }
+}
+
+/// `out_i += Σ_a [g_a(i) (x_i − x_{i+a}) + g_a(i−a) (x_i − x_{i−a})]`: a face Laplacian with
+/// conductances g (per axis, indexed by the face's lower voxel).
+pub fn faces_apply(n: [usize; 3], dim: usize, g: &[Vec<f64>], x: &[f64], out: &mut [f64]) {
+    let [nx, ny, _] = n;
+    out.par_chunks_mut(nx).enumerate().for_each(|(r, row)| {
+        let (y, z) = (r % ny, r / ny);
+        for (xi, o) in row.iter_mut().enumerate() {
+            let i = xi + nx * r;
+            let nb = neighbours_at(n, i, xi, y, z);
+            let mut s = 0.0;
+            for (a, ga) in g.iter().enumerate().take(dim) {
+                let (up, down) = nb[a];
+                s += ga[i] * (x[i] - x[up]) + ga[down] * (x[i] - x[down]);
+            }
+            *o += s;
+        }
+    });
+}
