@@ -116,8 +116,10 @@ pub fn values(problem: &Problem, obs: &Observables, ledger: &IonLedger) -> Vec<f
         e[4],
         e[3],
         obs.energy_elastic * u.energy,
-        ledger.elastic_iterations as f64,
-        ledger.elastic_residual,
+        obs.elastic_solve
+            .map_or(ledger.elastic_iterations, |(i, _)| i) as f64,
+        obs.elastic_solve
+            .map_or(ledger.elastic_residual, |(_, r)| r),
     ];
     for (i, _) in problem.materials.iter().enumerate() {
         let m = obs.materials.get(i).copied().unwrap_or_default();

@@ -116,6 +116,10 @@ pub struct Observables {
     pub overstressed_fraction: f64,
     /// Voxels where c is NaN or infinite.
     pub non_finite: u64,
+    /// Iterations and relative residual of the elastic solve made for this observation, where
+    /// the steps make none (the convex-splitting step solves mechanics only when stress acts
+    /// on μ); `None` where the last step's solve is the current one.
+    pub elastic_solve: Option<(u64, f64)>,
 }
 
 /// One backend computing the model.md §4/§6 step.

@@ -380,6 +380,7 @@ impl ConvexSplit {
     /// μ from c with the explicit part frozen: `f(c) + e + (κ/ψ)(A c)`.
     fn potential_explicit(&mut self, chem: &Chemistry, c: &[f64], mu: &mut [f64]) {
         self.evaluate(chem, c);
+        self.work.iter_mut().for_each(|v| *v = 0.0);
         faces_apply(
             self.n,
             self.dim,

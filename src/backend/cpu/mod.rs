@@ -284,12 +284,20 @@ impl CpuBackend {
         };
         // (length, halvings) of the sub-steps still to take, in order.
         let mut pending = vec![(dt, 0u32)];
+        // Stress that does not act on μ is solved only when an output asks for it (observe,
+        // fields): the chemistry does not need it.
+        let coupled = self
+            .elastic
+            .as_ref()
+            .is_some_and(|e| e.mechanics.stress_coupling);
         while let Some((h, depth)) = pending.pop() {
-            let (iterations, residual) = self.ensure_elastic()?;
-            if report.elastic_iterations == 0 {
-                report.elastic_residual = residual;
+            if coupled {
+                let (iterations, residual) = self.ensure_elastic()?;
+                if report.elastic_iterations == 0 {
+                    report.elastic_residual = residual;
+                }
+                report.elastic_iterations += iterations;
             }
-            report.elastic_iterations += iterations;
             match self.convex_once(h)? {
                 Ok(out) => {
                     report.newton_iterations += out.newton_iterations as u64;
@@ -553,7 +561,8 @@ impl CpuBackend {
             let bad = self.c.iter().filter(|v| !v.is_finite()).count() as u64;
             return Ok(reduce::non_finite(bad, self.phi.len()));
         }
-        self.ensure_elastic()?;
+        let stale = !self.elastic_fresh;
+        let solve = self.ensure_elastic()?;
         if let Some(near) = &self.chem.nearest_solid {
             extend(&mut self.c, near);
         }
@@ -610,6 +619,9 @@ impl CpuBackend {
         }
         obs.materials =
             reduce::material_compositions(&self.c, &self.chem, &self.phi, obs.materials);
+        if stale && self.elastic.is_some() && self.split.is_some() {
+            obs.elastic_solve = Some(solve);
+        }
         Ok(obs)
     }
 

@@ -25,6 +25,7 @@ pub fn non_finite(count: u64, materials: usize) -> Observables {
         materials: vec![MaterialObservables::default(); materials],
         overstressed_fraction: f64::NAN,
         non_finite: count,
+        elastic_solve: None,
     }
 }
 
@@ -95,6 +96,7 @@ pub fn observe_chemistry(c: &[f64], chem: &Chemistry, dv: f64) -> Observables {
         materials: Vec::new(),
         overstressed_fraction: 0.0,
         non_finite: 0,
+        elastic_solve: None,
     }
 }
 

@@ -440,6 +440,7 @@ impl SpectralStep {
             materials: Vec::new(),
             overstressed_fraction: 0.0,
             non_finite: bad,
+            elastic_solve: None,
         })
     }
 

@@ -155,6 +155,7 @@ impl SystemStep {
             materials: Vec::new(),
             overstressed_fraction: 0.0,
             non_finite: 0,
+            elastic_solve: None,
         };
         if self.elastic.is_some() {
             obs.energy_elastic = at(OBS + 12) * dv;
