@@ -55,6 +55,17 @@ impl Faces {
     }
 }
 
+/// `out_i += Σ` of the conductances `g` (per axis, indexed by the face's lower voxel) of the
+/// faces around voxel i: the diagonal of the face Laplacian with those conductances.
+pub fn add_face_sums(n: [usize; 3], g: &[Vec<f64>], out: &mut [f64]) {
+    for (a, ga) in g.iter().enumerate() {
+        for (i, &v) in ga.iter().enumerate() {
+            out[i] += v;
+            out[neighbour(n, i, a, true)] += v;
+        }
+    }
+}
+
 /// The periodic neighbour of voxel i along axis a, upward or downward.
 #[inline]
 pub fn neighbour(n: [usize; 3], i: usize, a: usize, up: bool) -> usize {

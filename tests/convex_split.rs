@@ -158,13 +158,7 @@ fn a_two_host_cell_at_uniform_mu_stays_put() {
     let faces = problem.chemistry.faces.as_ref().unwrap();
     let n = problem.grid.len();
     let mut around = vec![0.0; n];
-    for a in 0..problem.grid.dim() {
-        for i in 0..n {
-            around[i] += faces.flux[a][i];
-            around[swellfield::finite_volume::neighbour(problem.grid.n, i, a, true)] +=
-                faces.flux[a][i];
-        }
-    }
+    swellfield::finite_volume::add_face_sums(problem.grid.n, &faces.flux, &mut around);
     let stiffest = (0..n)
         .filter(|&i| faces.solid[i])
         .map(|i| around[i] / problem.chemistry.psi_at(i))

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 
 use super::krylov::minres;
 use super::multigrid::Multigrid;
-use crate::finite_volume::{Faces, neighbour, neighbours_at};
+use crate::finite_volume::{Faces, add_face_sums, neighbour, neighbours_at};
 use crate::free_energy::logistic;
 use crate::grid::Grid;
 use crate::problem::Chemistry;
@@ -87,9 +87,6 @@ pub struct Outcome {
     pub linear_iterations: usize,
     /// Largest |Δc| over the solid.
     pub max_dc: f64,
-    /// Ions (Σ ψ c ΔṼ units) by which the voxels whose flux-formed c fell past a bound by
-    /// round-off, and which kept Newton's c, miss their balance.
-    pub round_off_kept: f64,
 }
 
 /// Newton did not converge at this dt (the state is untouched).
@@ -111,9 +108,12 @@ pub struct ConvexSplit {
     gradient: Vec<Vec<f64>>,
     /// Σ of the gradient weights around each voxel: A's diagonal.
     gradient_sum: Vec<f64>,
+    /// κ times the gradient weights: the conductances of H's V-cycle.
+    kappa_gradient: Vec<Vec<f64>>,
     flux: Vec<Vec<f64>>,
-    /// This step's face conductances of K.
+    /// This step's face conductances of K, and dt times them (Ŝ's V-cycle).
     conduct: Vec<Vec<f64>>,
+    dt_conduct: Vec<Vec<f64>>,
     /// Σ of each voxel's face conductances and ρ over its ψ, this step.
     around: Vec<f64>,
     /// The stress term's stabiliser S per voxel ([`Coupling`]), 0 without coupling.
@@ -145,13 +145,12 @@ impl ConvexSplit {
             .map(|i| if faces.solid[i] { chem.psi_at(i) } else { 0.0 })
             .collect();
         let mut gradient_sum = vec![0.0; n];
-        for a in 0..dim {
-            for i in 0..n {
-                let g = faces.gradient[a][i];
-                gradient_sum[i] += g;
-                gradient_sum[neighbour(grid.n, i, a, true)] += g;
-            }
-        }
+        add_face_sums(grid.n, &faces.gradient, &mut gradient_sum);
+        let kappa_gradient = faces
+            .gradient
+            .iter()
+            .map(|g| g.iter().map(|v| chem.kappa * v).collect())
+            .collect();
         ConvexSplit {
             n: grid.n,
             dim,
@@ -161,8 +160,10 @@ impl ConvexSplit {
             solid: faces.solid.clone(),
             gradient: faces.gradient.clone(),
             gradient_sum,
+            kappa_gradient,
             flux: faces.flux.clone(),
             conduct: vec![vec![0.0; n]; dim],
+            dt_conduct: vec![vec![0.0; n]; dim],
             around: vec![0.0; n],
             stabiliser: vec![0.0; n],
             c_old: vec![0.0; n],
@@ -177,7 +178,7 @@ impl ConvexSplit {
             mg_h: Multigrid::new(grid.n, dim),
             rhs: vec![0.0; 2 * n + 1],
             z0: vec![0.0; 2 * n + 1],
-            work: vec![0.0; 2 * n],
+            work: vec![0.0; n],
         }
     }
 
@@ -237,14 +238,13 @@ impl ConvexSplit {
         let rho_sum: f64 = rho.par_iter().sum();
         // Σ of each voxel's face conductances and ρ, over ψ: what scales its flux terms'
         // round-off.
-        self.around.copy_from_slice(rho);
-        for a in 0..self.dim {
-            for k in 0..len {
-                let g = self.conduct[a][k];
-                self.around[k] += g;
-                self.around[neighbour(self.n, k, a, true)] += g;
+        for (scaled, g) in self.dt_conduct.iter_mut().zip(&self.conduct) {
+            for (s, v) in scaled.iter_mut().zip(g) {
+                *s = dt * v;
             }
         }
+        self.around.copy_from_slice(rho);
+        add_face_sums(self.n, &self.conduct, &mut self.around);
         for k in 0..len {
             self.around[k] = if self.solid[k] {
                 self.around[k] / self.psi[k]
@@ -276,7 +276,6 @@ impl ConvexSplit {
         self.potential_explicit(chem, &cn, &mut mu);
         let (mut newton, mut linear) = (0, 0);
         let mut c_new = vec![0.0; len];
-        let mut kept = 0.0;
         let result = loop {
             self.evaluate(chem, &cn);
             let (r1, r2) = self.residuals(&cn, &mu, mu_e, rho, dt);
@@ -298,10 +297,9 @@ impl ConvexSplit {
                 // past the bound, though Newton's c, consistent with μ through the logarithm,
                 // is inside. There the two differ by less than the balance's round-off floor
                 // (Newton has converged beyond it), and Newton's c is kept: the ion balance
-                // misses by that round-off, which `kept` records.
+                // misses by that round-off.
                 for k in 0..len {
                     if self.solid[k] && !(c_new[k] > 0.0 && c_new[k] < 1.0) {
-                        kept += self.psi[k] * (cn[k] - c_new[k]).abs();
                         c_new[k] = cn[k];
                     }
                 }
@@ -331,7 +329,6 @@ impl ConvexSplit {
             }
         }
         Ok(Outcome {
-            round_off_kept: kept * self.dv,
             mu_e: reaction.map(|_| mu_e),
             ions_added: ions * self.dv,
             newton_iterations: newton,
@@ -380,14 +377,7 @@ impl ConvexSplit {
     /// μ from c with the explicit part frozen: `f(c) + e + (κ/ψ)(A c)`.
     fn potential_explicit(&mut self, chem: &Chemistry, c: &[f64], mu: &mut [f64]) {
         self.evaluate(chem, c);
-        self.work.iter_mut().for_each(|v| *v = 0.0);
-        faces_apply(
-            self.n,
-            self.dim,
-            &self.gradient,
-            c,
-            &mut self.work[..c.len()],
-        );
+        faces_apply(self.n, self.dim, &self.gradient, c, &mut self.work);
         for i in 0..c.len() {
             mu[i] = if self.solid[i] {
                 self.f[i] + self.explicit[i] + chem.kappa * self.work[i] / self.psi[i]
@@ -420,8 +410,6 @@ impl ConvexSplit {
         let len = c.len();
         let (r1, rest) = self.rhs.split_at_mut(len);
         let r2 = &mut rest[..len];
-        r1.iter_mut().for_each(|v| *v = 0.0);
-        r2.iter_mut().for_each(|v| *v = 0.0);
         faces_apply(self.n, self.dim, &self.conduct, mu, r1);
         faces_apply(self.n, self.dim, &self.gradient, c, r2);
         let mu_max = (0..len)
@@ -461,7 +449,6 @@ impl ConvexSplit {
 
     /// c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ on the solid: the new c from the face fluxes.
     fn flux_form(&self, mu: &[f64], mu_e: f64, rho: &[f64], dt: f64, out: &mut [f64]) {
-        out.iter_mut().for_each(|v| *v = 0.0);
         faces_apply(self.n, self.dim, &self.conduct, mu, out);
         for i in 0..out.len() {
             out[i] = if self.solid[i] {
@@ -502,12 +489,7 @@ impl ConvexSplit {
                 self.h_diag[i] = 1.0;
             }
         }
-        let scaled: Vec<Vec<f64>> = self
-            .conduct
-            .iter()
-            .map(|g| g.iter().map(|v| dt * v).collect())
-            .collect();
-        self.mg.setup(&s_diag, &scaled, &self.solid);
+        self.mg.setup(&s_diag, &self.dt_conduct, &self.solid);
         let h_own: Vec<f64> = (0..len)
             .map(|i| {
                 if self.solid[i] {
@@ -517,12 +499,7 @@ impl ConvexSplit {
                 }
             })
             .collect();
-        let kappa_faces: Vec<Vec<f64>> = self
-            .gradient
-            .iter()
-            .map(|g| g.iter().map(|v| self.kappa * v).collect())
-            .collect();
-        self.mg_h.setup(&h_own, &kappa_faces, &self.solid);
+        self.mg_h.setup(&h_own, &self.kappa_gradient, &self.solid);
         self.rhs[2 * len] = galvanostat.map_or(0.0, |g| -dt * g);
         let iterations = self.solve(rho, dt, galvanostat.is_some(), tolerance);
         let (dmu, rest) = self.z0.split_at(len);
@@ -564,8 +541,6 @@ impl ConvexSplit {
             let (v2, ve) = rest.split_at(len);
             let (o1, rest) = out.split_at_mut(len);
             let (o2, oe) = rest.split_at_mut(len);
-            kx.iter_mut().for_each(|k| *k = 0.0);
-            ax.iter_mut().for_each(|k| *k = 0.0);
             faces_apply(this.n, this.dim, &this.conduct, v1, &mut kx);
             faces_apply(this.n, this.dim, &this.gradient, v2, &mut ax);
             let e = if galvanostatic { ve[0] } else { 0.0 };
@@ -619,7 +594,7 @@ impl ConvexSplit {
     }
 }
 
-/// `out_i += Σ_a [g_a(i) (x_i − x_{i+a}) + g_a(i−a) (x_i − x_{i−a})]`: a face Laplacian with
+/// `out_i = Σ_a [g_a(i) (x_i − x_{i+a}) + g_a(i−a) (x_i − x_{i−a})]`: a face Laplacian with
 /// conductances g (per axis, indexed by the face's lower voxel).
 pub fn faces_apply(n: [usize; 3], dim: usize, g: &[Vec<f64>], x: &[f64], out: &mut [f64]) {
     let [nx, ny, _] = n;
@@ -633,7 +608,7 @@ pub fn faces_apply(n: [usize; 3], dim: usize, g: &[Vec<f64>], x: &[f64], out: &m
                 let (up, down) = nb[a];
                 s += ga[i] * (x[i] - x[up]) + ga[down] * (x[i] - x[down]);
             }
-            *o += s;
+            *o = s;
         }
     });
 }

@@ -312,11 +312,10 @@ impl CpuBackend {
                         self.mu_e = me;
                     }
                 }
-                Err(failed) if depth < Self::MAX_HALVINGS => {
+                Err(_) if depth < Self::MAX_HALVINGS => {
                     report.newton_iterations += convex_split::MAX_NEWTON as u64;
                     pending.push((0.5 * h, depth + 1));
                     pending.push((0.5 * h, depth + 1));
-                    let _ = failed;
                 }
                 Err(failed) => {
                     return Err(crate::error::Error::NotConverged {
@@ -336,29 +335,35 @@ impl CpuBackend {
         Ok(report)
     }
 
+    /// Where the stress acts on μ: per solid voxel its term of μ and the convex-splitting
+    /// step's stabiliser stiffness (elastic_potential, elastic_stiffness), 0 elsewhere.
+    fn stress_terms(&self) -> Option<(Vec<f64>, Vec<f64>)> {
+        let el = self
+            .elastic
+            .as_ref()
+            .filter(|e| e.mechanics.stress_coupling)?;
+        let chem = &self.chem;
+        Some(
+            (0..self.c.len())
+                .into_par_iter()
+                .map(|i| {
+                    if chem.is_solid(i) {
+                        let psi = chem.psi_at(i);
+                        (elastic_potential(el, i, psi), elastic_stiffness(el, i, psi))
+                    } else {
+                        (0.0, 0.0)
+                    }
+                })
+                .unzip(),
+        )
+    }
+
     /// One attempt at the convex-splitting step of `dt` from the current state.
     fn convex_once(
         &mut self,
         dt: f64,
     ) -> Result<std::result::Result<Outcome, convex_split::NotConverged>> {
-        let elastic: Option<(Vec<f64>, Vec<f64>)> = self
-            .elastic
-            .as_ref()
-            .filter(|e| e.mechanics.stress_coupling)
-            .map(|el| {
-                let chem = &self.chem;
-                (0..self.c.len())
-                    .into_par_iter()
-                    .map(|i| {
-                        if chem.is_solid(i) {
-                            let psi = chem.psi_at(i);
-                            (elastic_potential(el, i, psi), elastic_stiffness(el, i, psi))
-                        } else {
-                            (0.0, 0.0)
-                        }
-                    })
-                    .unzip()
-            });
+        let elastic = self.stress_terms();
         let rho: Vec<f64>;
         let reaction = match &self.drive {
             None => None,
@@ -632,23 +637,10 @@ impl CpuBackend {
                 FieldName::C => self.c.clone(),
                 FieldName::Mu if self.split.is_some() => {
                     self.ensure_elastic()?;
-                    let elastic: Option<Vec<f64>> = self
-                        .elastic
-                        .as_ref()
-                        .filter(|e| e.mechanics.stress_coupling)
-                        .map(|el| {
-                            (0..self.c.len())
-                                .map(|i| {
-                                    elastic_potential(
-                                        el,
-                                        i,
-                                        self.chem.psi_at(i).max(self.chem.psi_floor),
-                                    )
-                                })
-                                .collect()
-                        });
+                    let stress = self.stress_terms();
+                    let elastic = stress.as_ref().map(|(potential, _)| potential.as_slice());
                     let split = self.split.as_ref().expect("checked");
-                    split.potential(&self.chem, &self.c, elastic.as_deref(), &mut self.mu);
+                    split.potential(&self.chem, &self.c, elastic, &mut self.mu);
                     if let Some(near) = &self.chem.nearest_solid {
                         extend(&mut self.mu, near);
                     }

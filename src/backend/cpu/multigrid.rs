@@ -19,7 +19,7 @@
     reason = "voxel loops index several fields by one voxel, as their WGSL twins will"
 )]
 
-use crate::finite_volume::{neighbour, neighbours_at};
+use crate::finite_volume::{add_face_sums, neighbour, neighbours_at};
 
 /// Largest coarsest level solved directly.
 const DIRECT: usize = 64;
@@ -145,13 +145,7 @@ impl Level {
     /// The Gauss–Seidel divisors from the coefficients.
     fn invert(&mut self) {
         let mut den = self.diag.clone();
-        for a in 0..self.dim {
-            for i in 0..self.len() {
-                let g = self.g[a][i];
-                den[i] += g;
-                den[neighbour(self.n, i, a, true)] += g;
-            }
-        }
+        add_face_sums(self.n, &self.g, &mut den);
         for (inv, (d, &active)) in self.inverse.iter_mut().zip(den.iter().zip(&self.active)) {
             *inv = if active && *d > 0.0 { 1.0 / d } else { 0.0 };
         }
@@ -425,24 +419,19 @@ mod tests {
         let mut mg = Multigrid::new(n, 2);
         assert!(mg.depth() >= 2);
         mg.setup(&diag, &g, &active);
-        let u: Vec<f64> = (0..len)
-            .map(|i| {
-                if active[i] {
-                    ((i * 7919) % 13) as f64 - 6.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let v: Vec<f64> = (0..len)
-            .map(|i| {
-                if active[i] {
-                    ((i * 104729) % 11) as f64 - 5.0
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        // Two fixed pseudo-random fields on the active voxels.
+        let field = |prime: usize, m: usize| -> Vec<f64> {
+            (0..len)
+                .map(|i| {
+                    if active[i] {
+                        ((i * prime) % m) as f64 - (m / 2) as f64
+                    } else {
+                        0.0
+                    }
+                })
+                .collect()
+        };
+        let (u, v) = (field(7919, 13), field(104729, 11));
         let (mut vu, mut vv) = (vec![0.0; len], vec![0.0; len]);
         mg.apply(&u, &mut vu);
         mg.apply(&v, &mut vv);
