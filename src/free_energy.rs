@@ -196,6 +196,26 @@ impl FreeEnergy {
         }
     }
 
+    /// The composition whose convex potential ([`Self::convex_split`]'s μ_convex) is ν, where
+    /// that has a closed form: several segments fill as sublattices, `c = Σ_j w_j σ(ν + u0_j)`;
+    /// one segment without a convex interaction, `c = c_min + w σ(ν + u0)`. `None` for a
+    /// convex interaction (Ω < 0) and for the double well.
+    pub fn convex_inverse(&self, nu: f64) -> Option<f64> {
+        match self {
+            FreeEnergy::RegularSolution { segments } if segments.len() > 1 => Some(
+                segments
+                    .iter()
+                    .map(|s| (s.c_max - s.c_min) * logistic(nu + s.u0))
+                    .sum(),
+            ),
+            FreeEnergy::RegularSolution { segments } if segments[0].omega >= 0.0 => {
+                let s = &segments[0];
+                Some(s.c_min + (s.c_max - s.c_min) * logistic(nu + s.u0))
+            }
+            _ => None,
+        }
+    }
+
     /// The energy per site that [`Self::convex_split`] differentiates: [`Self::f`] for one
     /// segment, the sublattices' `Σ_j w_j [−u0_j y_j + y_j ln y_j + (1−y_j) ln(1−y_j) +
     /// ω_j y_j (1−y_j)]` for several.
@@ -339,6 +359,41 @@ impl Sublattices {
     }
 }
 
+/// The c in (0, 1) where an increasing potential `f(c) = (value, slope, …)` (a convex split's
+/// first two parts) equals `target`: Newton's method in the logit of c from `c_start`, inside
+/// a bracket it bisects whenever a step leaves it, so the root (unique: f increases) is found
+/// from any start, to 1e-13 of the target or to the bracket's round-off. c is floored at
+/// [`LOG_FLOOR`] from either end.
+pub fn invert_increasing(f: impl Fn(f64) -> (f64, f64, f64), target: f64, c_start: f64) -> f64 {
+    let logit = |c: f64| c.ln() - (-c).ln_1p();
+    let bound = -LOG_FLOOR.ln();
+    let (mut lo, mut hi) = (-bound, bound);
+    let mut u = logit(c_start.clamp(LOG_FLOOR, 1.0 - f64::EPSILON)).clamp(lo, hi);
+    for _ in 0..200 {
+        let c = logistic(u);
+        let (value, slope, _) = f(c);
+        let r = value - target;
+        if r.abs() <= 1e-13 * (1.0 + target.abs()) {
+            break;
+        }
+        if r > 0.0 {
+            hi = u;
+        } else {
+            lo = u;
+        }
+        let next = u - r / (slope * c * (1.0 - c));
+        u = if next > lo && next < hi {
+            next
+        } else {
+            0.5 * (lo + hi)
+        };
+        if hi - lo <= 1e-15 * (1.0 + u.abs()) {
+            break;
+        }
+    }
+    logistic(u)
+}
+
 /// 1/(1 + e^(−x)) without overflow, exact in its small tail (e^x for x ≪ 0).
 pub fn logistic(x: f64) -> f64 {
     if x >= 0.0 {
@@ -466,6 +521,48 @@ mod tests {
                 "{c}: {numeric} vs {}",
                 conv + expl
             );
+        }
+    }
+
+    /// The convex potential's inverse returns the composition it came from: in closed form for
+    /// P2's sublattices (through the junction) and for Sn's single segment, and by the bracketed
+    /// solve for a convex interaction (Ω < 0) from starts far off, to 1e-12 of c and of 1 − c
+    /// beyond the ε to which c itself resolves 1 − c.
+    #[test]
+    fn convex_inverse_returns_the_composition() {
+        let convex = FreeEnergy::RegularSolution {
+            segments: vec![Segment {
+                c_min: 0.0,
+                c_max: 1.0,
+                u0: 10.0,
+                omega: -3.0,
+            }],
+        };
+        assert!(convex.convex_inverse(0.0).is_none());
+        let tolerance = |c: f64| 1e-12 * c.min(1.0 - c) + 2.0 * f64::EPSILON;
+        let cs = [
+            1e-20,
+            1e-9,
+            0.02,
+            0.3,
+            0.35 - 1e-9,
+            0.35,
+            0.35 + 2e-8,
+            0.5,
+            0.9,
+            1.0 - 1e-9,
+        ];
+        for c in cs {
+            for fe in [sn(), p2()] {
+                let nu = fe.convex_split(c).0;
+                let back = fe.convex_inverse(nu).unwrap();
+                assert!((back - c).abs() <= tolerance(c), "{c}: {back}");
+            }
+            let nu = convex.convex_split(c).0;
+            for start in [1e-25, 0.5, 1.0 - 1e-12] {
+                let back = invert_increasing(|c| convex.convex_split(c), nu, start);
+                assert!((back - c).abs() <= tolerance(c), "{c} from {start}: {back}");
+            }
         }
     }
 

@@ -18,7 +18,7 @@ use crate::config::{
 };
 use crate::error::{Error, Result};
 use crate::finite_volume::Faces;
-use crate::free_energy::{FlatInterface, FreeEnergy};
+use crate::free_energy::{FlatInterface, FreeEnergy, invert_increasing};
 use crate::grid::Grid;
 use crate::initial::initial_field;
 use crate::materials::{Expansion, Material, lame};
@@ -317,6 +317,23 @@ impl Chemistry {
         } else {
             out
         }
+    }
+
+    /// The composition at voxel i whose convex potential ([`Self::convex_split_at`]'s first
+    /// part) is ν. A voxel of one host with a closed form ([`FreeEnergy::convex_inverse`]) uses
+    /// it; a mixture, or a host with a convex interaction, is solved for it from `c_start`
+    /// ([`invert_increasing`]).
+    pub fn convex_inverse_at(&self, i: usize, nu: f64, c_start: f64) -> f64 {
+        let mut present = self
+            .components
+            .iter()
+            .filter(|comp| comp.psi.as_ref().is_none_or(|p| p[i] > 0.0));
+        if let (Some(only), None) = (present.next(), present.next())
+            && let Some(c) = only.free_energy.convex_inverse(nu)
+        {
+            return c;
+        }
+        invert_increasing(|c| self.convex_split_at(i, c), nu, c_start)
     }
 
     /// The convex-splitting step's site-blocking factor at voxel i, mixed as μ is

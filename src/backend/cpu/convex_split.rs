@@ -12,8 +12,8 @@
 //! (galvanostatic) or fixed (potentiostatic). Newton's method on (μ, c, μ_e): each linear
 //! system is the symmetric saddle point `[[dt (K + ρ), Ψ], [Ψ, −(Ψ f' + κ A)]]`, solved by
 //! MINRES preconditioned by `blockdiag(Ŝ, diag H)`, Ŝ = dt (K + ρ) + Ψ diag(H)⁻¹ Ψ applied by a
-//! multigrid V-cycle (multigrid.rs), H = Ψ f' + κ A. Each Newton step is cut short of the bounds
-//! (Newton in the logit of c), so every iterate keeps 0 < c < 1 and the logarithm finite; the
+//! multigrid V-cycle (multigrid.rs), H = Ψ f' + κ A. Each Newton step moves the convex potential
+//! ν = f(c) and takes c = c(ν), so every iterate keeps 0 < c < 1 and the logarithm finite; the
 //! converged c is then formed from the face fluxes, so each voxel balances to round-off.
 
 #![expect(
@@ -26,7 +26,6 @@ use rayon::prelude::*;
 use super::krylov::minres;
 use super::multigrid::Multigrid;
 use crate::finite_volume::{Faces, add_face_sums, neighbour, neighbours_at};
-use crate::free_energy::logistic;
 use crate::grid::Grid;
 use crate::problem::Chemistry;
 
@@ -46,9 +45,9 @@ pub const MAX_NEWTON: usize = 40;
 const LINEAR_LOOSE: f64 = 1e-3;
 const LINEAR_TIGHT: f64 = 1e-10;
 const MAX_LINEAR: usize = 2000;
-/// A Newton step moves no voxel's logit ln(c/(1−c)) by more than this (a factor e⁵ ≈ 150 in c
-/// or 1 − c near a bound).
-const MAX_LOGIT_STEP: f64 = 5.0;
+/// A Newton step moves no voxel's convex potential ν by more than this (kT): a factor e⁵ ≈ 150
+/// in c or 1 − c near a bound, a fifth of the 35 kT between P2's segments at their junction.
+const MAX_POTENTIAL_STEP: f64 = 5.0;
 
 /// What drives the surface reaction this step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -124,9 +123,13 @@ pub struct ConvexSplit {
     previous_dt: Option<f64>,
     explicit: Vec<f64>,
     mu: Vec<f64>,
-    /// f_i(c) and f_i'(c) at the current iterate.
+    /// f_i(c) and f_i'(c) at the current iterate: the convex potential ν and its slope, plus
+    /// the stabiliser's.
     f: Vec<f64>,
     df: Vec<f64>,
+    /// ν_i(c) and dν_i/dc at the current iterate: what Newton steps in.
+    nu: Vec<f64>,
+    dnu: Vec<f64>,
     h_diag: Vec<f64>,
     mg: Multigrid,
     /// The V-cycle of H = Ψ f' + κ A, the c block.
@@ -173,6 +176,8 @@ impl ConvexSplit {
             mu: vec![0.0; n],
             f: vec![0.0; n],
             df: vec![0.0; n],
+            nu: vec![0.0; n],
+            dnu: vec![0.0; n],
             h_diag: vec![0.0; n],
             mg: Multigrid::new(grid.n, dim),
             mg_h: Multigrid::new(grid.n, dim),
@@ -313,7 +318,16 @@ impl ConvexSplit {
             }
             newton += 1;
             let forcing = (1e-2 * r1.max(r2).max(rg)).clamp(LINEAR_TIGHT, LINEAR_LOOSE);
-            linear += self.newton_step(&mut cn, &mut mu, &mut mu_e, rho, galvanostat, dt, forcing);
+            linear += self.newton_step(
+                chem,
+                &mut cn,
+                &mut mu,
+                &mut mu_e,
+                rho,
+                galvanostat,
+                dt,
+                forcing,
+            );
         };
         self.mu = mu;
         result?;
@@ -387,17 +401,23 @@ impl ConvexSplit {
         }
     }
 
-    /// f and f' at c: the convex part of g' and the stabiliser.
+    /// ν, ν', f and f' at c: the convex part of g' and the stabiliser.
     fn evaluate(&mut self, chem: &Chemistry, c: &[f64]) {
         let (solid, old, s) = (&self.solid, &self.c_old, &self.stabiliser);
         self.f
             .par_iter_mut()
             .zip(self.df.par_iter_mut())
+            .zip(self.nu.par_iter_mut().zip(self.dnu.par_iter_mut()))
             .enumerate()
-            .for_each(|(i, (f, df))| {
-                (*f, *df) = if solid[i] {
+            .for_each(|(i, ((f, df), (nu, dnu)))| {
+                (*nu, *dnu) = if solid[i] {
                     let (conv, d, _) = chem.convex_split_at(i, c[i]);
-                    (conv + s[i] * (c[i] - old[i]), d + s[i])
+                    (conv, d)
+                } else {
+                    (0.0, 0.0)
+                };
+                (*f, *df) = if solid[i] {
+                    (*nu + s[i] * (c[i] - old[i]), *dnu + s[i])
                 } else {
                     (0.0, 0.0)
                 };
@@ -469,6 +489,7 @@ impl ConvexSplit {
     )]
     fn newton_step(
         &mut self,
+        chem: &Chemistry,
         c: &mut [f64],
         mu: &mut [f64],
         mu_e: &mut f64,
@@ -504,19 +525,28 @@ impl ConvexSplit {
         let iterations = self.solve(rho, dt, galvanostat.is_some(), tolerance);
         let (dmu, rest) = self.z0.split_at(len);
         let (dc, d_mu_e) = rest.split_at(len);
-        // Newton in the logit u = ln(c/(1−c)) for c: the same linear system with its c block
-        // scaled by c(1−c) (δc = c(1−c) δu), so an update moves c geometrically towards a bound
-        // and never past it. A voxel whose u would move by more than MAX_LOGIT_STEP moves by
-        // that much: near a bound the linearisation holds over a few e-folds at most, and
+        // Newton in the convex potential ν for c: the same linear system with its c block
+        // scaled by dc/dν (δc = δν / ν'), and c = c(ν) after the update. c(ν) keeps 0 < c < 1
+        // whatever the step, is smooth where ν(c) is steep (within 1e-8 of P2's segment
+        // junction ν climbs 35 kT), and near a bound it is the logit, so an update moves c
+        // geometrically towards the bound. A voxel whose ν would move by more than
+        // MAX_POTENTIAL_STEP moves by that much: the linearisation holds over a few kT, and
         // clipping there leaves every other voxel its full Newton step.
-        for i in 0..len {
-            if self.solid[i] {
-                let du = (dc[i] / (c[i] * (1.0 - c[i]))).clamp(-MAX_LOGIT_STEP, MAX_LOGIT_STEP);
-                let u = c[i].ln() - (-c[i]).ln_1p();
-                c[i] = logistic(u + du);
-                mu[i] += dmu[i];
-            }
-        }
+        let (solid, nu, dnu) = (&self.solid, &self.nu, &self.dnu);
+        c.par_iter_mut()
+            .zip(mu.par_iter_mut())
+            .enumerate()
+            .for_each(|(i, (ci, mi))| {
+                if solid[i] {
+                    *ci = if dnu[i] > 0.0 {
+                        let step = (dnu[i] * dc[i]).clamp(-MAX_POTENTIAL_STEP, MAX_POTENTIAL_STEP);
+                        chem.convex_inverse_at(i, nu[i] + step, *ci)
+                    } else {
+                        *ci + dc[i]
+                    };
+                    *mi += dmu[i];
+                }
+            });
         let alpha = 1.0;
         if galvanostat.is_some() {
             *mu_e += alpha * d_mu_e[0];
