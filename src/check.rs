@@ -70,20 +70,36 @@ pub fn report(loaded: &LoadedConfig, pristine: bool) -> Result<String> {
         materials_report(&mut s, &p, loaded.config.temperature_k);
     }
     interface_report(&mut s, &p, lu);
-    let max_d2 = p.max_d2();
-    let _ = writeln!(
-        s,
-        "stabilisation: A = {}, S = {:.4} (max f''/2 = {:.4}), {} mobility group(s){}",
-        p.chemistry.stabilization,
-        p.chemistry.stabilization_s,
-        0.5 * max_d2,
-        p.chemistry.groups.len(),
-        if p.unconditionally_stable() {
-            ": stable at any dt; dt is set by accuracy (time.max_dc)"
+    if let Some(faces) = &p.chemistry.faces {
+        let solid = faces.solid.iter().filter(|&&v| v).count();
+        let _ = writeln!(
+            s,
+            "chemistry step: convex splitting on {solid} solid voxels (finite volumes, Newton with \
+             multigrid-preconditioned MINRES): stable at any dt; dt is set by accuracy \
+             (time.max_dc), and a step is halved where Newton does not converge"
+        );
+    } else {
+        let max_d2 = p.max_d2();
+        let step = if p.chemistry.psi.is_some() {
+            "stabilised groups"
         } else {
-            ": below the unconditional-stability bound, keep dt small"
-        }
-    );
+            "spectral, one host filling the cell"
+        };
+        let _ = writeln!(
+            s,
+            "chemistry step: {step}; stabilisation A = {}, S = {:.4} (max f''/2 = {:.4}), {} \
+             mobility group(s){}",
+            p.chemistry.stabilization,
+            p.chemistry.stabilization_s,
+            0.5 * max_d2,
+            p.chemistry.groups.len(),
+            if p.unconditionally_stable() {
+                ": stable at any dt; dt is set by accuracy (time.max_dc)"
+            } else {
+                ": below the unconditional-stability bound, keep dt small"
+            }
+        );
+    }
     if let Some(m) = &p.mechanics {
         let _ = writeln!(
             s,
@@ -165,8 +181,19 @@ fn materials_report(s: &mut String, p: &Problem, temperature_k: f64) {
             } else {
                 format!("eigenstrain a = {:.4}, c = {:.4}", e.a, e.c)
             };
+            let flow = m.yield_stress.map_or_else(
+                || ", elastic".to_string(),
+                |(y0, y1)| {
+                    format!(
+                        ", yields (J2) at {:.4} -> {:.4} GPa, hardening {:.4} GPa",
+                        y0 / 1e9,
+                        y1 / 1e9,
+                        m.hardening / 1e9
+                    )
+                },
+            );
             format!(
-                ", E = {:.4} -> {:.4} GPa, nu = {}, {exp}, c_ref = {}",
+                ", E = {:.4} -> {:.4} GPa, nu = {}, {exp}, c_ref = {}{flow}",
                 m.young / 1e9,
                 m.young_full / 1e9,
                 m.poisson,

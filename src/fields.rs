@@ -18,6 +18,8 @@ pub enum FieldName {
     VolumetricStrain,
     /// Von Mises stress, model stress units.
     VonMises,
+    /// Equivalent plastic strain α (J2 plasticity; dimensionless).
+    EquivalentPlasticStrain,
 }
 
 impl FieldName {
@@ -30,6 +32,7 @@ impl FieldName {
             FieldName::Stress(k) => format!("stress_{}", VOIGT_NAMES[k]),
             FieldName::VolumetricStrain => "volumetric_strain".into(),
             FieldName::VonMises => "von_mises".into(),
+            FieldName::EquivalentPlasticStrain => "equivalent_plastic_strain".into(),
         }
     }
 

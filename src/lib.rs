@@ -28,6 +28,7 @@ pub mod initial;
 pub mod materials;
 pub mod microstructure;
 pub mod output;
+pub mod plasticity;
 pub mod problem;
 pub mod simulation;
 pub mod time_step;

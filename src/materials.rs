@@ -48,6 +48,10 @@ pub struct Material {
     pub poisson: f64,
     pub expansion: Expansion,
     pub c_ref: f64,
+    /// Von Mises yield stress at c = 0 and c = 1 in Pa (linear between); `None`: elastic.
+    pub yield_stress: Option<(f64, f64)>,
+    /// Linear isotropic hardening modulus in Pa.
+    pub hardening: f64,
 }
 
 impl Material {
@@ -107,6 +111,11 @@ impl Material {
             poisson: m.poisson_ratio.unwrap_or(0.3),
             expansion,
             c_ref: m.c_ref,
+            yield_stress: m.yield_stress_gpa.map(|y| {
+                let full = m.yield_stress_full_gpa.unwrap_or(y);
+                (y * 1e9, full * 1e9)
+            }),
+            hardening: m.hardening_gpa.unwrap_or(0.0) * 1e9,
         }
     }
 

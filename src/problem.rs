@@ -357,6 +357,17 @@ pub struct MechMaterial {
     pub dmu: f64,
     pub expansion: Expansion,
     pub c_ref: f64,
+    /// J2 plasticity: the yield stress at c = 0 and its change to c = 1, and the hardening
+    /// modulus; `None`: elastic.
+    pub plastic: Option<MechPlastic>,
+}
+
+/// One material's J2 data in model stress units (plasticity.rs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MechPlastic {
+    pub yield0: f64,
+    pub dyield: f64,
+    pub hardening: f64,
 }
 
 /// The elasticity data (model.md §4, §6).
@@ -379,6 +390,11 @@ pub struct Mechanics {
 }
 
 impl Mechanics {
+    /// Whether some material flows (J2 plasticity).
+    pub fn plastic(&self) -> bool {
+        self.materials.iter().any(|m| m.plastic.is_some())
+    }
+
     /// Which strain components vary in space (go through the FFT): all in 3-D; in 2-D the
     /// in-plane ones, and the antiplane shears only when some c-axis tilts out of the plane
     /// (anisotropic expansion); the rest are uniform means.
@@ -854,6 +870,11 @@ fn build_physical(
                     dmu: (m1 - m0) / density_scale,
                     expansion: m.expansion,
                     c_ref: m.c_ref,
+                    plastic: m.yield_stress.map(|(y0, y1)| MechPlastic {
+                        yield0: y0 / density_scale,
+                        dyield: (y1 - y0) / density_scale,
+                        hardening: m.hardening / density_scale,
+                    }),
                 }
             })
             .collect::<Vec<_>>();

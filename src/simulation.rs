@@ -171,6 +171,9 @@ fn snapshot_fields(problem: &Problem) -> Vec<(FieldName, String)> {
             };
             f.push((name, unit.to_string()));
         }
+        if problem.mechanics.as_ref().is_some_and(|m| m.plastic()) {
+            f.push((FieldName::EquivalentPlasticStrain, "1".to_string()));
+        }
     }
     f
 }

@@ -360,3 +360,57 @@ fn non_positive_bound_transfer_limit() {
         );
     }
 }
+
+/// The J2 keys: a hardening modulus without a yield stress, a yield stress on the electrolyte,
+/// and plasticity with the fixed-point elastic solver are each refused with the fix; the GPU
+/// backend refuses a config that flows, naming the CPU-only plastic solve.
+#[test]
+fn plasticity_keys_are_checked() {
+    let film = "configs/verification/plastic_film.toml";
+    let (ok, err) = swellfield(&["check", film, "--set", "materials.sn.yield_stress_gpa=-1"]);
+    assert!(!ok);
+    assert_one_line(&err, &["materials.sn.yield_stress_gpa = -1", "GPa"]);
+    let dir = common::temp_dir();
+    let path = dir.path().join("hardening_only.toml");
+    let text = std::fs::read_to_string(common::repo(film)).unwrap();
+    std::fs::write(
+        &path,
+        text.replacen("yield_stress_gpa = 0.15", "hardening_gpa = 1.0", 1),
+    )
+    .unwrap();
+    let (ok, err) = swellfield(&["check", path.to_str().unwrap()]);
+    assert!(!ok);
+    assert_one_line(
+        &err,
+        &["materials.sn.yield_stress_gpa = \"(missing)\"", "elastic"],
+    );
+    let (ok, err) = swellfield(&[
+        "check",
+        "configs/verification/free_swelling.toml",
+        "--set",
+        "materials.electrolyte.yield_stress_gpa=1.0",
+    ]);
+    assert!(!ok);
+    assert_one_line(
+        &err,
+        &[
+            "materials.electrolyte.yield_stress_gpa = 1",
+            "does not flow",
+        ],
+    );
+    let (ok, err) = swellfield(&["check", film, "--set", "mechanics.solver=\"fixed_point\""]);
+    assert!(!ok);
+    assert_one_line(&err, &["mechanics.solver = \"fixed_point\"", "cg"]);
+    let out = dir.path().join("gpu");
+    let (ok, err) = swellfield(&[
+        "run",
+        film,
+        "--backend",
+        "gpu",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!ok);
+    assert_one_line(&err, &["J2 plasticity", "CPU-only"]);
+}

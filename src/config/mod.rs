@@ -161,6 +161,17 @@ pub struct MaterialConfig {
     /// `[a, b, c]` (transversely isotropic: a = b), c along the grain's `c_axis`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eigenstrain: Option<[f64; 3]>,
+    /// Von Mises yield stress at c = 0 in GPa (J2 plasticity, model.md §4). Materials without
+    /// it stay elastic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yield_stress_gpa: Option<f64>,
+    /// Yield stress at c = 1 in GPa: linear in c between the two. Default: `yield_stress_gpa`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yield_stress_full_gpa: Option<f64>,
+    /// Linear isotropic hardening modulus H = dσ_y/dα in GPa (α the equivalent plastic
+    /// strain). Default 0: perfect plasticity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hardening_gpa: Option<f64>,
     /// As-made composition at which the material is stress-free: 0 for anodes, 1 for cathodes
     /// made full. Default 0.
     #[serde(default, skip_serializing_if = "is_zero")]

@@ -368,6 +368,7 @@ impl Config {
                     "give the modulus at c = 1 in GPa",
                 );
             }
+            self.validate_plasticity(p, name, m);
             match m.poisson_ratio {
                 Some(nu) if !nu.is_finite() || nu <= -1.0 || nu >= 0.5 => p.push(
                     &key("poisson_ratio"),
@@ -383,6 +384,65 @@ impl Config {
                 ),
                 _ => {}
             }
+        }
+    }
+
+    /// The J2 keys: positive yield stresses, a hardening modulus ≥ 0, none without a yield
+    /// stress, none on the electrolyte.
+    fn validate_plasticity(&self, p: &mut Problems, name: &str, m: &MaterialConfig) {
+        let key = |k: &str| format!("materials.{name}.{k}");
+        if m.electrolyte {
+            if m.yield_stress_gpa.is_some() {
+                p.push(
+                    &key("yield_stress_gpa"),
+                    m.yield_stress_gpa.unwrap_or_default(),
+                    "the electrolyte is a soft pore filler and does not flow",
+                    "remove it",
+                );
+            }
+            return;
+        }
+        match m.yield_stress_gpa {
+            Some(y) => {
+                p.positive(&key("yield_stress_gpa"), y, "give the yield stress in GPa");
+            }
+            None if m.yield_stress_full_gpa.is_some() || m.hardening_gpa.is_some() => p.push(
+                &key("yield_stress_gpa"),
+                "(missing)",
+                "yield_stress_full_gpa and hardening_gpa need the yield stress at c = 0",
+                "give yield_stress_gpa, or remove them to keep the material elastic",
+            ),
+            None => {}
+        }
+        if m.yield_stress_gpa.is_some()
+            && self
+                .mechanics
+                .as_ref()
+                .is_some_and(|mc| mc.solver == SolverKind::FixedPoint)
+        {
+            p.push(
+                "mechanics.solver",
+                "fixed_point",
+                &format!("materials.{name} flows (yield_stress_gpa), and the plastic solve is Newton on conjugate gradients"),
+                "use solver = \"cg\" (the default)",
+            );
+        }
+        if let Some(y) = m.yield_stress_full_gpa {
+            p.positive(
+                &key("yield_stress_full_gpa"),
+                y,
+                "give the yield stress at c = 1 in GPa",
+            );
+        }
+        if let Some(h) = m.hardening_gpa
+            && !(h.is_finite() && h >= 0.0)
+        {
+            p.push(
+                &key("hardening_gpa"),
+                h,
+                "the hardening modulus must be finite and at least 0",
+                "0 for perfect plasticity",
+            );
         }
     }
 

@@ -7,7 +7,11 @@
 //! that space (in Fourier space `G(τ) = 2 sym(ξ⊗τξ) − (ξ·τ·ξ) ξ⊗ξ`, ξ = k/|k|; at k = 0 the free
 //! mean components). `P C P` is symmetric positive definite there, so conjugate gradients
 //! converge with the square root of the stiffness contrast; warm-started from the last step.
-//! The basic Moulinec–Suquet fixed point is the fallback. Tensors are in Voigt order
+//! The basic Moulinec–Suquet fixed point is the fallback. Where some material flows (J2
+//! plasticity, `crate::plasticity`), `P[σ(ε)] = 0` is nonlinear and solved by Newton's method,
+//! each correction by the same conjugate gradients on the consistent tangent `P C_t P`
+//! (de Geus, Vondřejc, Zeman, Peerlings & Geers 2017, in small strain); the plastic history
+//! advances once per solved state on the loading path ([`Elasticity::commit`]). Tensors are in Voigt order
 //! xx yy zz yz xz xy with tensor (not engineering) shear components; inner products weight the
 //! shear components twice (the Frobenius product).
 
@@ -23,6 +27,7 @@ use super::fft::{Fft, Spectrum};
 use crate::config::SolverKind;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::plasticity::{History, J2, Tangent, Voigt};
 use crate::problem::{Mechanics, Problem};
 
 /// Frobenius weights of the Voigt components.
@@ -55,9 +60,31 @@ pub struct Elasticity {
     p: Tensor,
     q: Tensor,
     spectra: [Vec<Complex64>; 6],
+    /// J2 plasticity, where some material flows.
+    plastic: Option<Plastic>,
     pub last_iterations: u64,
     pub last_residual: f64,
+    /// The relative residual at each Newton iteration of the last plastic solve (empty for a
+    /// linear one).
+    pub newton_residuals: Vec<f64>,
 }
+
+/// The plastic state of the cell (plasticity.rs).
+struct Plastic {
+    /// Per voxel its J2 data at the current c, `None` where it stays elastic.
+    material: Vec<Option<J2>>,
+    /// The history of the last committed state on the loading path.
+    committed: Vec<History>,
+    /// History, stress and consistent tangent at the current strain.
+    history: Vec<History>,
+    stress: Vec<Voigt>,
+    tangent: Vec<Tangent>,
+    /// The Newton correction.
+    correction: Tensor,
+}
+
+/// Newton iterations of a plastic solve before it is declared not converged.
+const MAX_NEWTON: u64 = 50;
 
 impl Elasticity {
     pub fn new(problem: &Problem, mechanics: &Mechanics) -> Self {
@@ -83,8 +110,25 @@ impl Elasticity {
             p: zeros(n),
             q: zeros(n),
             spectra: std::array::from_fn(|_| vec![Complex64::default(); sp.len()]),
+            plastic: mechanics.plastic().then(|| Plastic {
+                material: vec![None; n],
+                committed: vec![History::default(); n],
+                history: vec![History::default(); n],
+                stress: vec![[0.0; 6]; n],
+                tangent: vec![
+                    Tangent {
+                        bulk: 0.0,
+                        shear2: 0.0,
+                        rank_one: 0.0,
+                        normal: [0.0; 6],
+                    };
+                    n
+                ],
+                correction: zeros(n),
+            }),
             last_iterations: 0,
             last_residual: 0.0,
+            newton_residuals: Vec::new(),
         }
     }
 
@@ -114,14 +158,63 @@ impl Elasticity {
             }
             *loc = l;
         });
+        if let Some(pl) = self.plastic.as_mut() {
+            let local = &self.local;
+            let electrolyte = self.mechanics.electrolyte;
+            pl.material.par_iter_mut().enumerate().for_each(|(i, m)| {
+                *m = voxel_j2(mats, phi, electrolyte, i, c[i].clamp(0.0, 1.0), &local[i]);
+            });
+        }
     }
 
-    /// Stress at voxel i for strain `e` minus `eig` (pass zeros for the stiffness alone).
+    /// Stress at voxel i at the current strain.
     #[inline]
     pub fn stress_at(&self, i: usize) -> [f64; 6] {
+        match &self.plastic {
+            Some(pl) => pl.stress[i],
+            None => {
+                let l = &self.local[i];
+                hooke(l.lambda, l.mu, self.elastic_strain_at(i))
+            }
+        }
+    }
+
+    /// The elastic strain at voxel i: ε − ε* − ε_p.
+    #[inline]
+    pub fn elastic_strain_at(&self, i: usize) -> [f64; 6] {
         let l = &self.local[i];
-        let e: [f64; 6] = std::array::from_fn(|k| self.strain[k][i] - l.eigen[k]);
-        hooke(l.lambda, l.mu, e)
+        let p = self.plastic_strain_at(i);
+        std::array::from_fn(|k| self.strain[k][i] - l.eigen[k] - p[k])
+    }
+
+    /// The plastic strain at voxel i (0 without plasticity).
+    #[inline]
+    pub fn plastic_strain_at(&self, i: usize) -> [f64; 6] {
+        self.plastic
+            .as_ref()
+            .map_or([0.0; 6], |pl| pl.history[i].plastic_strain)
+    }
+
+    /// The equivalent plastic strain at voxel i (0 without plasticity).
+    #[inline]
+    pub fn equivalent_plastic_strain_at(&self, i: usize) -> f64 {
+        self.plastic
+            .as_ref()
+            .map_or(0.0, |pl| pl.history[i].equivalent)
+    }
+
+    /// Whether some material flows.
+    pub fn is_plastic(&self) -> bool {
+        self.plastic.is_some()
+    }
+
+    /// Makes the last solve's plastic history the committed state, from which the next solve
+    /// (at the next composition on the loading path) returns. Idempotent at one state: a state
+    /// solved again from its own history returns to the same stress.
+    pub fn commit(&mut self) {
+        if let Some(pl) = self.plastic.as_mut() {
+            pl.committed.copy_from_slice(&pl.history);
+        }
     }
 
     /// The unit c-axis at voxel i.
@@ -137,9 +230,10 @@ impl Elasticity {
 
     /// Solves for the strain at the current c; returns (iterations, relative residual).
     pub fn solve(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
-        let out = match self.mechanics.solver {
-            SolverKind::Cg => self.solve_cg(fft),
-            SolverKind::FixedPoint => self.solve_fixed_point(fft),
+        let out = match (self.mechanics.solver, self.plastic.is_some()) {
+            (_, true) => self.solve_plastic(fft),
+            (SolverKind::Cg, false) => self.solve_cg(fft),
+            (SolverKind::FixedPoint, false) => self.solve_fixed_point(fft),
         }?;
         self.last_iterations = out.0;
         self.last_residual = out.1;
@@ -159,11 +253,22 @@ impl Elasticity {
             .sum()
     }
 
-    /// q = P[C : p].
+    /// q = P[C : p], C the elastic stiffness, or the plastic solve's consistent tangent once it
+    /// has one.
     fn apply(&mut self, fft: &mut Fft) {
+        self.apply_with(fft, false);
+    }
+
+    /// q = P[C : p] (`tangent`: the consistent tangent of the last return mapping).
+    fn apply_with(&mut self, fft: &mut Fft, tangent: bool) {
         let mut out = std::mem::take(&mut self.q);
         {
             let (local, p) = (&self.local, &self.p);
+            let tangent = self
+                .plastic
+                .as_ref()
+                .filter(|_| tangent)
+                .map(|pl| pl.tangent.as_slice());
             let [o0, o1, o2, o3, o4, o5] = &mut out;
             o0.par_iter_mut()
                 .zip(o1.par_iter_mut())
@@ -175,7 +280,10 @@ impl Elasticity {
                 .enumerate()
                 .for_each(|(i, ((a0, a1), ((a2, a3), (a4, a5))))| {
                     let v: [f64; 6] = std::array::from_fn(|k| p[k][i]);
-                    let s = hooke(local[i].lambda, local[i].mu, v);
+                    let s = match tangent {
+                        Some(t) => t[i].apply(v),
+                        None => hooke(local[i].lambda, local[i].mu, v),
+                    };
                     (*a0, *a1, *a2, *a3, *a4, *a5) = (s[0], s[1], s[2], s[3], s[4], s[5]);
                 });
         }
@@ -268,25 +376,41 @@ impl Elasticity {
         }
         self.apply(fft);
         self.r = self.q.clone();
+        let mut strain = std::mem::take(&mut self.strain);
+        let out =
+            self.conjugate_gradients(fft, &mut strain, false, self.mechanics.tolerance, bnorm);
+        self.strain = strain;
+        out
+    }
+
+    /// Conjugate gradients on `P[C : x] = b` from x, `self.r` holding `b − P[C : x]` on entry
+    /// (C the elastic stiffness, or with `tangent` the plastic solve's consistent tangent),
+    /// until `‖r‖ ≤ tol · scale`; returns the iterations and `‖r‖/scale`.
+    fn conjugate_gradients(
+        &mut self,
+        fft: &mut Fft,
+        x: &mut Tensor,
+        tangent: bool,
+        tol: f64,
+        scale: f64,
+    ) -> Result<(u64, f64)> {
         self.p = self.r.clone();
         let mut rr = self.dot(&self.r, &self.r);
-        let tol = self.mechanics.tolerance * bnorm;
         let mut it = 0;
-        while rr.sqrt() > tol {
+        while rr.sqrt() > tol * scale {
             if it >= self.mechanics.max_iterations {
-                return Err(self.not_converged(it, rr.sqrt() / bnorm));
+                return Err(self.not_converged(it, rr.sqrt() / scale));
             }
             it += 1;
-            self.apply(fft);
+            self.apply_with(fft, tangent);
             let pq = self.dot(&self.p, &self.q);
             if pq <= 0.0 || !pq.is_finite() {
-                return Err(self.not_converged(it, rr.sqrt() / bnorm));
+                return Err(self.not_converged(it, rr.sqrt() / scale));
             }
             let alpha = rr / pq;
             for k in 0..6 {
                 let (p, q) = (&self.p[k], &self.q[k]);
-                self.strain[k]
-                    .par_iter_mut()
+                x[k].par_iter_mut()
                     .zip(p.par_iter())
                     .for_each(|(x, p)| *x += alpha * p);
                 self.r[k]
@@ -305,7 +429,115 @@ impl Elasticity {
                     .for_each(|(p, r)| *p = r + beta * *p);
             }
         }
-        Ok((it, rr.sqrt() / bnorm))
+        Ok((it, rr.sqrt() / scale))
+    }
+
+    /// The return mapping at every voxel for the current strain from the committed history:
+    /// stress, tangent and trial history into the plastic state (elastic voxels: Hooke).
+    fn return_map(&mut self) {
+        let (local, strain) = (&self.local, &self.strain);
+        let pl = self.plastic.as_mut().expect("a plastic solve");
+        let committed = &pl.committed;
+        let material = &pl.material;
+        pl.stress
+            .par_iter_mut()
+            .zip(pl.tangent.par_iter_mut().zip(pl.history.par_iter_mut()))
+            .enumerate()
+            .for_each(|(i, (stress, (tangent, history)))| {
+                let l = &local[i];
+                let e: Voigt = std::array::from_fn(|k| strain[k][i] - l.eigen[k]);
+                match material[i] {
+                    Some(m) => {
+                        let u = m.return_map(e, &committed[i]);
+                        (*stress, *tangent, *history) = (u.stress, u.tangent, u.history);
+                    }
+                    None => {
+                        *stress = hooke(l.lambda, l.mu, e);
+                        *tangent = Tangent {
+                            bulk: l.lambda + 2.0 * l.mu / 3.0,
+                            shear2: 2.0 * l.mu,
+                            rank_one: 0.0,
+                            normal: [0.0; 6],
+                        };
+                        *history = History::default();
+                    }
+                }
+            });
+    }
+
+    /// Newton's method on `P[σ(ε)] = 0` with J2 plasticity: each correction δ solves
+    /// `P[C_t : δ] = −P[σ]` by conjugate gradients from zero, to a relative tolerance that
+    /// tightens with the residual (an inexact Newton method, quadratic once the forcing is
+    /// below the residual). The residual is measured against `‖P[C : (ε* + ε_p)]‖`, the load of
+    /// the incompatible strains, and the solve stops below `mechanics.tolerance` of it. Returns
+    /// the CG iterations summed over the Newton iterations, and the relative residual.
+    fn solve_plastic(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
+        let n = self.local.len();
+        let committed: Vec<Voigt> = self
+            .plastic
+            .as_ref()
+            .expect("a plastic solve")
+            .committed
+            .iter()
+            .map(|h| h.plastic_strain)
+            .collect();
+        self.p = std::array::from_fn(|k| {
+            self.local
+                .par_iter()
+                .zip(committed.par_iter())
+                .map(|(l, p)| l.eigen[k] + p[k])
+                .collect()
+        });
+        self.apply(fft);
+        let scale = self.dot(&self.q, &self.q).sqrt();
+        if scale == 0.0 {
+            self.strain = zeros(n);
+            self.return_map();
+            return Ok((0, 0.0));
+        }
+        let tol = self.mechanics.tolerance * scale;
+        let mut cg_total = 0;
+        let mut newton = 0;
+        self.newton_residuals.clear();
+        loop {
+            self.return_map();
+            // r = −P[σ].
+            let mut r = std::mem::take(&mut self.r);
+            {
+                let stress = &self.plastic.as_ref().expect("a plastic solve").stress;
+                for (k, rk) in r.iter_mut().enumerate() {
+                    rk.par_iter_mut()
+                        .zip(stress.par_iter())
+                        .for_each(|(v, s)| *v = -s[k]);
+                }
+            }
+            self.project(fft, &mut r);
+            self.r = r;
+            let norm = self.dot(&self.r, &self.r).sqrt();
+            self.newton_residuals.push(norm / scale);
+            if norm <= tol {
+                return Ok((cg_total, norm / scale));
+            }
+            if newton >= MAX_NEWTON {
+                return Err(self.not_converged(cg_total, norm / scale));
+            }
+            newton += 1;
+            let forcing = (norm / scale).clamp(1e-10, 1e-2);
+            let mut correction =
+                std::mem::take(&mut self.plastic.as_mut().expect("a plastic solve").correction);
+            correction
+                .iter_mut()
+                .for_each(|v| v.par_iter_mut().for_each(|d| *d = 0.0));
+            let result = self.conjugate_gradients(fft, &mut correction, true, forcing, norm);
+            for k in 0..6 {
+                self.strain[k]
+                    .par_iter_mut()
+                    .zip(correction[k].par_iter())
+                    .for_each(|(e, d)| *e += d);
+            }
+            self.plastic.as_mut().expect("a plastic solve").correction = correction;
+            cg_total += result?.0;
+        }
     }
 
     /// Moulinec–Suquet: ε ← ε − Γ⁰[σ(ε)] with the reference medium halfway between the
@@ -440,6 +672,38 @@ pub struct Local {
     pub eigen: [f64; 6],
     /// ∂ε*/∂c = Σ φ_m B_m.
     pub deigen: [f64; 6],
+}
+
+/// The J2 data of voxel i at composition c: its materials that flow, mixed by φ (yield stress
+/// and hardening), when they hold more than half of its solid (the electrolyte, a soft pore
+/// filler, does not count); its elastic moduli the voxel's own. `None`: the voxel stays elastic.
+fn voxel_j2(
+    mats: &[crate::problem::MechMaterial],
+    phi: &[Vec<f64>],
+    electrolyte: Option<usize>,
+    i: usize,
+    c: f64,
+    local: &Local,
+) -> Option<J2> {
+    let (mut solid, mut flowing, mut yield_stress, mut hardening) = (0.0, 0.0, 0.0, 0.0);
+    for (m, mat) in mats.iter().enumerate() {
+        let f = phi[m][i];
+        if f == 0.0 || Some(m) == electrolyte {
+            continue;
+        }
+        solid += f;
+        if let Some(pl) = &mat.plastic {
+            flowing += f;
+            yield_stress += f * (pl.yield0 + pl.dyield * c);
+            hardening += f * pl.hardening;
+        }
+    }
+    (flowing > 0.5 * solid && flowing > 0.0).then(|| J2 {
+        bulk: local.lambda + 2.0 * local.mu / 3.0,
+        shear: local.mu,
+        yield_stress: yield_stress / flowing,
+        hardening: hardening / flowing,
+    })
 }
 
 /// Voigt index → (i, j).

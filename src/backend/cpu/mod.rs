@@ -141,6 +141,9 @@ impl CpuBackend {
         }
         el.update_material(&self.c);
         let out = el.solve(&mut self.fft)?;
+        // Every composition solved is a state on the loading path: the plastic history
+        // advances to it (each step solves its state once, `elastic_fresh`).
+        el.commit();
         self.elastic_fresh = true;
         Ok(out)
     }
@@ -285,11 +288,12 @@ impl CpuBackend {
         // (length, halvings) of the sub-steps still to take, in order.
         let mut pending = vec![(dt, 0u32)];
         // Stress that does not act on μ is solved only when an output asks for it (observe,
-        // fields): the chemistry does not need it.
+        // fields): the chemistry does not need it. Plastic flow depends on the path, so a cell
+        // that flows is solved at every step.
         let coupled = self
             .elastic
             .as_ref()
-            .is_some_and(|e| e.mechanics.stress_coupling);
+            .is_some_and(|e| e.mechanics.stress_coupling || e.is_plastic());
         while let Some((h, depth)) = pending.pop() {
             if coupled {
                 let (iterations, residual) = self.ensure_elastic()?;
@@ -658,46 +662,38 @@ impl CpuBackend {
                         .as_ref()
                         .map_or_else(|| vec![0.0; self.c.len()], |el| el.strain[k].clone())
                 }
-                FieldName::Stress(k) => {
-                    self.ensure_elastic()?;
-                    self.elastic.as_ref().map_or_else(
-                        || vec![0.0; self.c.len()],
-                        |el| {
-                            (0..self.c.len())
-                                .into_par_iter()
-                                .map(|i| el.stress_at(i)[k])
-                                .collect()
-                        },
-                    )
-                }
+                FieldName::Stress(k) => self.elastic_field(|el, i| el.stress_at(i)[k])?,
                 FieldName::VolumetricStrain => {
-                    self.ensure_elastic()?;
-                    self.elastic.as_ref().map_or_else(
-                        || vec![0.0; self.c.len()],
-                        |el| {
-                            (0..self.c.len())
-                                .into_par_iter()
-                                .map(|i| el.strain[0][i] + el.strain[1][i] + el.strain[2][i])
-                                .collect()
-                        },
-                    )
+                    self.elastic_field(|el, i| el.strain[0][i] + el.strain[1][i] + el.strain[2][i])?
                 }
-                FieldName::VonMises => {
-                    self.ensure_elastic()?;
-                    self.elastic.as_ref().map_or_else(
-                        || vec![0.0; self.c.len()],
-                        |el| {
-                            (0..self.c.len())
-                                .into_par_iter()
-                                .map(|i| von_mises(el.stress_at(i)))
-                                .collect()
-                        },
-                    )
+                FieldName::EquivalentPlasticStrain => {
+                    self.elastic_field(|el, i| el.equivalent_plastic_strain_at(i))?
                 }
+                FieldName::VonMises => self.elastic_field(|el, i| von_mises(el.stress_at(i)))?,
             };
             out.0.push((name, values));
         }
         Ok(out)
+    }
+}
+
+impl CpuBackend {
+    /// A field of the elastic state at the current c, `value(el, i)` per voxel (zeros without
+    /// mechanics).
+    fn elastic_field(
+        &mut self,
+        value: impl Fn(&Elasticity, usize) -> f64 + Sync,
+    ) -> Result<Vec<f64>> {
+        self.ensure_elastic()?;
+        Ok(self.elastic.as_ref().map_or_else(
+            || vec![0.0; self.c.len()],
+            |el| {
+                (0..self.c.len())
+                    .into_par_iter()
+                    .map(|i| value(el, i))
+                    .collect()
+            },
+        ))
     }
 }
 
@@ -721,12 +717,12 @@ pub fn elastic_stiffness(el: &Elasticity, i: usize, psi: f64) -> f64 {
 }
 
 /// The elastic part of μ at voxel i (model.md §4, §8), per site: `−σ : A / ψ + ½ e : C' : e / ψ`
-/// with e = ε − ε*, A = ∂ε*/∂c and C' = ∂C/∂c.
+/// with e = ε − ε* − ε_p the elastic strain, A = ∂ε*/∂c and C' = ∂C/∂c.
 #[inline]
 pub fn elastic_potential(el: &Elasticity, i: usize, psi: f64) -> f64 {
     let l = &el.local[i];
     let sigma = el.stress_at(i);
-    let e: [f64; 6] = std::array::from_fn(|k| el.strain[k][i] - l.eigen[k]);
+    let e = el.elastic_strain_at(i);
     let soft = hooke(l.dlambda, l.dmu, e);
     let mut s_a = 0.0;
     let mut e_soft = 0.0;

@@ -113,9 +113,10 @@ pub fn observe_elasticity(
         .into_par_iter()
         .map(|i| {
             let s = el.stress_at(i);
+            let e = el.elastic_strain_at(i);
             let mut w = 0.0;
             for k in 0..6 {
-                w += WEIGHT[k] * s[k] * (el.strain[k][i] - el.local[i].eigen[k]);
+                w += WEIGHT[k] * s[k] * e[k];
             }
             (0.5 * w, s)
         })
@@ -147,8 +148,9 @@ pub fn observe_elasticity(
         .iter()
         .enumerate()
         .map(|(m, f)| {
-            // A material's swelling is det(I + ⟨ε_m⟩) − 1 with ε_m = B_m (c − c_ref) + C_m⁻¹ σ its
-            // own strain (eigenstrain plus its elastic response to the local stress), averaged
+            // A material's swelling is det(I + ⟨ε_m⟩) − 1 with ε_m = B_m (c − c_ref) + C_m⁻¹ σ (+ ε_p
+            // where it flows) its own strain (eigenstrain plus its elastic response to the local
+            // stress and its plastic strain), averaged
             // with weight φ_m (model.md §5, §8). For a sharp interface this is the region's
             // strain; with a diffuse one it keeps the surroundings' deformation out, which the
             // total strain of a boundary voxel would mix in (biasing swelling low by ~σ/R).
@@ -162,13 +164,19 @@ pub fn observe_elasticity(
                     let (l, mu) = (mat.lambda0 + mat.dlambda * ci, mat.mu0 + mat.dmu * ci);
                     let b = expansion_tensor(mat.expansion.a, mat.expansion.c, el.axis_at(i));
                     let tr = s[0] + s[1] + s[2];
+                    // A voxel that flowed carries its plastic strain too.
+                    let plastic = if mat.plastic.is_some() {
+                        el.plastic_strain_at(i)
+                    } else {
+                        [0.0; 6]
+                    };
                     let e: [f64; 6] = std::array::from_fn(|k| {
                         let iso = if k < 3 {
                             l / (3.0 * l + 2.0 * mu) * tr
                         } else {
                             0.0
                         };
-                        f[i] * (b[k] * (c[i] - mat.c_ref) + (s[k] - iso) / (2.0 * mu))
+                        f[i] * (b[k] * (c[i] - mat.c_ref) + (s[k] - iso) / (2.0 * mu) + plastic[k])
                     });
                     let major = f[i] > 0.5;
                     let vm = if major {

@@ -36,6 +36,13 @@ fn one_host_spectral(problem: &Problem) -> bool {
 
 /// Why this problem cannot run on the GPU backend, if it cannot.
 pub fn unsupported(problem: &Problem) -> Option<String> {
+    if problem.mechanics.as_ref().is_some_and(|m| m.plastic()) {
+        return Some(
+            "J2 plasticity (a material's yield_stress_gpa: the plastic solve is CPU-only until \
+             its WGSL port; remove the yield keys to run elastic on the GPU)"
+                .into(),
+        );
+    }
     if problem.chemistry.faces.is_some() {
         return Some(
             "several hosts or pores under cahn_hilliard.scheme = \"convex_splitting\" (the \

@@ -1,0 +1,108 @@
+//! J2 plasticity in the elastic solve (model.md §4, "J2 plasticity"; plasticity.rs holds the
+//! return mapping's own closed-form tests): a film on a rigid substrate against its closed form,
+//! loading and reversal, with and without hardening. CPU backend: the GPU refuses plastic
+//! configs until the WGSL port.
+
+mod common;
+
+use swellfield::backend::cpu::elasticity::Elasticity;
+use swellfield::backend::cpu::fft::Fft;
+use swellfield::problem::Problem;
+
+/// The closed form's tolerance, relative to the yield stress: the solve stops at
+/// `mechanics.tolerance` = 1e-11 of its load, and the uniform film leaves round-off only.
+const FILM: f64 = 1e-8;
+
+/// The film's biaxial stress σ_b (negative: compressive) at eigenstrain `e` on the path that
+/// loads from 0 to `peak` and then unloads to `e` (`unloading`), M = E/(1 − ν), and α.
+fn film(m: f64, yield_stress: f64, h: f64, peak: f64, e: f64, unloading: bool) -> (f64, f64) {
+    let alpha_at = |e: f64| ((m * e - yield_stress) / (h + 0.5 * m)).max(0.0);
+    if !unloading {
+        let alpha = alpha_at(e);
+        let sigma = if alpha > 0.0 {
+            -(yield_stress + h * alpha)
+        } else {
+            -m * e
+        };
+        return (sigma, alpha);
+    }
+    let top = alpha_at(peak);
+    let elastic = -m * (e - 0.5 * top);
+    let radius = yield_stress + h * top;
+    if elastic <= radius {
+        return (elastic, top);
+    }
+    let extra = (elastic - radius) / (h + 0.5 * m);
+    (radius + h * extra, top + extra)
+}
+
+/// A film on a rigid substrate (configs/verification/plastic_film.toml: clamped in-plane, free
+/// along its thickness y) whose eigenstrain rises to 3.8 times the yield strain and falls back
+/// to 0, in 40 states each way: at every state σ_xx = σ_zz = the closed form's σ_b and
+/// σ_yy = 0 to [`FILM`] of σ_y, the equivalent plastic strain to the same, on loading (elastic
+/// slope M, then flow at σ_y + H α) and on reversal (an elastic swing of 2 (σ_y + H α_max), then
+/// tensile flow); with perfect plasticity and with H = M/10.
+#[test]
+fn film_on_a_rigid_substrate_flows_at_the_yield_stress() {
+    for hardening in [None, Some("7.142857142857143")] {
+        let mut sets = vec![];
+        let h_set;
+        if let Some(h) = hardening {
+            h_set = format!("materials.sn.hardening_gpa={h}");
+            sets.push(h_set.as_str());
+        }
+        let problem: Problem = common::problem("configs/verification/plastic_film.toml", &sets);
+        let mech = problem.mechanics.as_ref().unwrap();
+        let mat = &mech.materials[0];
+        let (lambda, mu) = (mat.lambda0, mat.mu0);
+        let young = mu * (3.0 * lambda + 2.0 * mu) / (lambda + mu);
+        let nu = lambda / (2.0 * (lambda + mu));
+        let m = young / (1.0 - nu);
+        let plastic = mat.plastic.unwrap();
+        let (yield_stress, h) = (plastic.yield0, plastic.hardening);
+        let beta = mat.expansion.a;
+        let mut el = Elasticity::new(&problem, mech);
+        let mut fft = Fft::new(problem.grid.n);
+        let n = problem.grid.len();
+        let c_peak = 3.8 * yield_stress / (m * beta);
+        let states = 40;
+        let path = (1..=states)
+            .map(|k| (c_peak * k as f64 / states as f64, false))
+            .chain(
+                (0..states)
+                    .rev()
+                    .map(|k| (c_peak * k as f64 / states as f64, true)),
+            );
+        let mut flowed = [false, false];
+        for (c, unloading) in path {
+            el.update_material(&vec![c; n]);
+            el.solve(&mut fft).unwrap();
+            el.commit();
+            let (sigma, alpha) = film(m, yield_stress, h, beta * c_peak, beta * c, unloading);
+            flowed[unloading as usize] |=
+                alpha > 0.0 && (sigma.abs() - yield_stress - h * alpha).abs() < 1e-12;
+            for i in [0, n / 2, n - 1] {
+                let s = el.stress_at(i);
+                let close = |a: f64, b: f64, what: &str| {
+                    assert!(
+                        (a - b).abs() <= FILM * yield_stress,
+                        "H = {h}, c = {c} ({}): {what} = {a} against {b}",
+                        if unloading { "unloading" } else { "loading" }
+                    );
+                };
+                close(s[0], sigma, "σ_xx");
+                close(s[2], sigma, "σ_zz");
+                close(s[1], 0.0, "σ_yy");
+                close(
+                    yield_stress * el.equivalent_plastic_strain_at(i),
+                    yield_stress * alpha,
+                    "σ_y α",
+                );
+            }
+        }
+        assert!(
+            flowed[0] && flowed[1],
+            "the path must flow in compression and in tension"
+        );
+    }
+}
