@@ -143,16 +143,21 @@ pub fn report(loaded: &LoadedConfig, pristine: bool) -> Result<String> {
     let snaps = outs
         .len()
         .div_ceil(loaded.config.output.snapshot_every as usize);
-    let field_mb = g.len() as f64 * 8.0 / 1e6;
+    let cpu = crate::memory::estimate(&loaded.config, crate::backend::BackendChoice::Cpu, 1.0);
     let _ = writeln!(
         s,
-        "outputs: {} time-series rows (plus every_steps), about {} snapshots; CPU memory about {:.0} MB",
+        "outputs: {} time-series rows (plus every_steps), about {} snapshots; host memory about \
+         {} for a run on the CPU ({:.0} bytes per voxel), {} for compare's two side by side{}",
         outs.len(),
         snaps,
-        field_mb
-            * (9.0
-                + if p.mechanics.is_some() { 40.0 } else { 0.0 }
-                + p.materials.len() as f64 * 2.0)
+        crate::memory::human(cpu.bytes),
+        cpu.per_voxel,
+        crate::memory::human(
+            crate::memory::estimate(&loaded.config, crate::backend::BackendChoice::Cpu, 2.0).bytes
+        ),
+        crate::memory::available()
+            .map(|a| format!("; {} available", crate::memory::human(a)))
+            .unwrap_or_default()
     );
     Ok(s)
 }

@@ -283,6 +283,8 @@ fn check_reachable(
 
 /// Runs both microstructures into `opts.out_dir/{buffered,pristine}` and writes the comparison.
 pub fn run(loaded: &LoadedConfig, opts: &CompareOptions) -> Result<Comparison> {
+    // Both problems are held at once, and on the CPU both cells run side by side.
+    crate::memory::check_available(&loaded.config, opts.backend, 2.0)?;
     let problems = precheck(loaded)?;
     if let Some(runs) = side_by_side(loaded, &problems, opts)? {
         return write_outputs(loaded, &problems, &runs, &opts.out_dir);

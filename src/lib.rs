@@ -26,6 +26,7 @@ pub mod free_energy;
 pub mod grid;
 pub mod initial;
 pub mod materials;
+pub mod memory;
 pub mod microstructure;
 pub mod output;
 pub mod plasticity;

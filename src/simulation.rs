@@ -79,6 +79,7 @@ impl std::fmt::Display for RunSummary {
 
 /// Runs one config end to end: folder, resolved config, backend, writers, loop.
 pub fn run(loaded: &LoadedConfig, opts: &RunOptions) -> Result<RunSummary> {
+    crate::memory::check_available(&loaded.config, opts.backend, 1.0)?;
     run_problem(loaded, loaded.problem(opts.pristine)?, opts)
 }
 
