@@ -13,6 +13,8 @@ use crate::units::{E_CHARGE, N_A, NM};
 
 /// The report as text (of the `[pristine]` twin when `pristine`).
 pub fn report(loaded: &LoadedConfig, pristine: bool) -> Result<String> {
+    // Building the problem allocates its fields: a grid beyond the memory is refused first.
+    crate::memory::check_available(&loaded.config, crate::backend::BackendChoice::Gpu, 1.0)?;
     let p = loaded.problem(pristine)?;
     let u = &p.units;
     let g = &p.grid;

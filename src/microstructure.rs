@@ -406,6 +406,38 @@ impl Painter<'_> {
             .collect()
     }
 
+    /// Refuses a radius (of particles or pores) under half a voxel: the grid cannot resolve it,
+    /// and a volume fraction of such would take more placements than any run could wait for.
+    fn check_resolved(&self, key: &str, radius_nm: f64, smallest: f64) -> Result<()> {
+        let voxel = (0..self.grid.dim())
+            .map(|a| self.h[a])
+            .fold(f64::INFINITY, f64::min);
+        if smallest >= 0.5 * voxel {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            key,
+            radius_nm,
+            &format!(
+                "the smallest of them (radius {smallest:.3e} nm) are under half a voxel ({:.3} nm): the grid cannot resolve them",
+                0.5 * voxel
+            ),
+            "give a radius of at least a voxel, or refine the grid",
+        ))
+    }
+
+    /// A shape's closed pores: their material and config, refused under half a voxel.
+    fn pores<'c>(
+        &self,
+        pores: Option<&'c PoresConfig>,
+        resolve: &dyn Fn(&str) -> Result<u16>,
+        at: &str,
+    ) -> Result<Option<(u16, &'c PoresConfig)>> {
+        let Some(p) = pores else { return Ok(None) };
+        self.check_resolved(&format!("{at}.pores.radius_nm"), p.radius_nm, p.radius_nm)?;
+        Ok(Some((resolve(&p.material)?, p)))
+    }
+
     fn paint_shape(
         &mut self,
         shape: &ShapeConfig,
@@ -428,10 +460,23 @@ impl Painter<'_> {
                 };
                 let core = resolve(material)?;
                 let layers = self.layers(layers, resolve)?;
-                let pores = match pores {
-                    Some(p) => Some((resolve(&p.material)?, p)),
-                    None => None,
-                };
+                // A sphere wider than the box overlaps its own periodic images.
+                let outer = radius_nm + layers.iter().map(|l| l.1).sum::<f64>();
+                let half = 0.5
+                    * (0..self.grid.dim())
+                        .map(|a| l[a])
+                        .fold(f64::INFINITY, f64::min);
+                if outer > half || outer.is_nan() {
+                    return Err(Error::invalid(
+                        &format!("{at}.radius_nm"),
+                        radius_nm,
+                        &format!(
+                            "the sphere and its layers reach {outer} nm from the centre, beyond half the box ({half} nm): it would overlap its periodic images"
+                        ),
+                        "lower radius_nm or the layers' thickness, or enlarge grid.length_nm",
+                    ));
+                }
+                let pores = self.pores(pores.as_ref(), resolve, at)?;
                 self.paint_particle(center, *radius_nm, core, &layers, pores, c_axis);
             }
             ShapeConfig::Particles {
@@ -451,10 +496,12 @@ impl Painter<'_> {
                 let shells = self.layers(layers, resolve)?;
                 let shell_t: f64 = shells.iter().map(|s| s.1).sum();
                 let host = host.as_deref().map(resolve).transpose()?;
-                let pores = match pores {
-                    Some(p) => Some((resolve(&p.material)?, p)),
-                    None => None,
-                };
+                let pores = self.pores(pores.as_ref(), resolve, at)?;
+                self.check_resolved(
+                    &format!("{at}.radius_nm"),
+                    *radius_nm,
+                    radius_nm * (1.0 - radius_spread),
+                )?;
                 let target_volume = volume_fraction.map(|f| f * self.cell_volume());
                 let wanted = count.unwrap_or(u64::MAX);
                 let expected = match (count, target_volume) {

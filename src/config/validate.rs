@@ -2,6 +2,9 @@
 //! value given and the fix, all reported at once.
 
 use super::*;
+
+/// The most time-series rows a run may ask for (`output.interval`, `per_decade`).
+const MAX_OUTPUT_ROWS: f64 = 1e6;
 use crate::error::{Error, Invalid, Result};
 use crate::grid::nearest_powers_of_two;
 
@@ -1156,8 +1159,40 @@ impl Config {
                 );
             }
         }
-        if let Some(v) = o.interval {
-            p.positive("output.interval", v, "give a positive interval");
+        if let Some(v) = o.interval
+            && p.positive("output.interval", v, "give a positive interval")
+            && self.time.end.is_finite()
+            && self.time.end / v > MAX_OUTPUT_ROWS
+        {
+            p.push(
+                "output.interval",
+                v,
+                &format!(
+                    "would write {:.3e} time-series rows over time.end = {}",
+                    self.time.end / v,
+                    self.time.end
+                ),
+                &format!(
+                    "give an interval of at least {:.3e} (at most {MAX_OUTPUT_ROWS:e} rows)",
+                    self.time.end / MAX_OUTPUT_ROWS
+                ),
+            );
+        }
+        let start = o.log_start.unwrap_or(self.time.dt_max);
+        let decades = (self.time.end / start).log10().max(1.0);
+        if let Some(per) = o.per_decade
+            && decades.is_finite()
+            && per as f64 * decades > MAX_OUTPUT_ROWS
+        {
+            p.push(
+                "output.per_decade",
+                per,
+                &format!(
+                    "would write {:.3e} time-series rows over {decades:.1} decades",
+                    per as f64 * decades
+                ),
+                &format!("give at most {:.0} per decade", MAX_OUTPUT_ROWS / decades),
+            );
         }
         if let Some(v) = o.log_start {
             p.positive(
