@@ -450,7 +450,7 @@ fn project_matches_cpu() {
         "configs/verification/eshelby_3d.toml",
         &[
             "grid.n=[8, 8, 8]",
-            "grid.length_nm=[8.0, 8.0, 8.0]",
+            "grid.length_nm=[20.0, 20.0, 20.0]",
             "mechanics.boundary=\"free\"",
         ],
     );
@@ -507,7 +507,7 @@ fn fixed_point_kernels_match_cpu() {
             "configs/verification/eshelby_3d.toml",
             vec![
                 "grid.n=[8, 8, 8]",
-                "grid.length_nm=[8.0, 8.0, 8.0]",
+                "grid.length_nm=[20.0, 20.0, 20.0]",
                 "mechanics.boundary=\"free\"",
             ],
         ),
