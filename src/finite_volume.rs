@@ -55,6 +55,62 @@ impl Faces {
     }
 }
 
+/// Coarsest multigrid level solved directly: at most this many voxels (a dense Cholesky factor
+/// of 64² entries; a GPU workgroup solves it one row per invocation).
+pub const DIRECT: usize = 64;
+
+/// One level of the multigrid hierarchy on the voxel grid (both backends' `multigrid`): its
+/// voxels per axis and, per axis, 2 where it is coarsened into the next level, else 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Coarsening {
+    pub n: [usize; 3],
+    pub factor: [usize; 3],
+}
+
+impl Coarsening {
+    pub fn len(&self) -> usize {
+        self.n[0] * self.n[1] * self.n[2]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next coarser level's voxels per axis.
+    pub fn coarse(&self) -> [usize; 3] {
+        std::array::from_fn(|a| self.n[a] / self.factor[a])
+    }
+}
+
+/// The levels of grid `n` of dimension `dim`: each halves every axis of even length ≥ 4 while
+/// the level holds more than [`DIRECT`] voxels; the last level's factors are 1.
+pub fn coarsening(n: [usize; 3], dim: usize) -> Vec<Coarsening> {
+    let mut levels = vec![Coarsening { n, factor: [1; 3] }];
+    loop {
+        let last = levels.last_mut().expect("one level");
+        if last.len() <= DIRECT {
+            break;
+        }
+        let factor: [usize; 3] = std::array::from_fn(|a| {
+            if a < dim && last.n[a] % 2 == 0 && last.n[a] >= 4 {
+                2
+            } else {
+                1
+            }
+        });
+        if factor == [1, 1, 1] {
+            break;
+        }
+        last.factor = factor;
+        let coarse = last.coarse();
+        levels.push(Coarsening {
+            n: coarse,
+            factor: [1; 3],
+        });
+    }
+    levels
+}
+
 /// `out_i += Σ` of the conductances `g` (per axis, indexed by the face's lower voxel) of the
 /// faces around voxel i: the diagonal of the face Laplacian with those conductances.
 pub fn add_face_sums(n: [usize; 3], g: &[Vec<f64>], out: &mut [f64]) {

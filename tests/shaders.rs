@@ -138,3 +138,94 @@ fn system_params_layout_matches_rust() {
         &offsets!(Op: index, a, b, dst, frozen, n, parts, flag, f, g, pad0, pad1),
     );
 }
+
+/// Checks a typed family (architecture.md §3): each entry point's declared binding list names,
+/// in order, exactly the globals that naga finds it uses, at their binding numbers and with
+/// their access, and every voxel-parallel entry point's workgroup is `typed::VOXELS`.
+fn typed_family_matches(name: &str, src: &str, entries: &[(&str, &[typed::Binding])]) {
+    let m = naga::front::wgsl::parse_str(src).unwrap();
+    let info = Validator::new(ValidationFlags::all(), Capabilities::empty())
+        .validate(&m)
+        .unwrap_or_else(|e| panic!("{name}: {}", e.emit_to_string(src)));
+    assert_eq!(
+        m.entry_points.len(),
+        entries.len(),
+        "{name}: every entry point is declared in Rust"
+    );
+    for (k, ep) in m.entry_points.iter().enumerate() {
+        let (_, declared) = entries
+            .iter()
+            .find(|(e, _)| *e == ep.name)
+            .unwrap_or_else(|| panic!("{name}: {} has no Rust declaration", ep.name));
+        let used = info.get_entry_point(k);
+        let mut found: Vec<(String, u32, typed::Access)> = m
+            .global_variables
+            .iter()
+            .filter(|(h, g)| g.binding.is_some() && !used[*h].is_empty())
+            .map(|(_, g)| {
+                let access = match g.space {
+                    naga::AddressSpace::Uniform => typed::Access::Uniform,
+                    naga::AddressSpace::Storage { access } => {
+                        if access.contains(naga::StorageAccess::STORE) {
+                            typed::Access::ReadWrite
+                        } else {
+                            typed::Access::Read
+                        }
+                    }
+                    other => panic!("{name}: binding in {other:?}"),
+                };
+                let b = g.binding.as_ref().unwrap();
+                assert_eq!(b.group, 0, "{name}: one bind group");
+                (g.name.clone().unwrap(), b.binding, access)
+            })
+            .collect();
+        found.sort_by_key(|f| f.1);
+        let rust: Vec<(String, u32, typed::Access)> = declared
+            .iter()
+            .map(|b| (b.name.to_string(), b.binding, b.access))
+            .collect();
+        assert_eq!(rust, found, "{name}: bindings of {}", ep.name);
+        let size = ep.workgroup_size;
+        assert!(
+            size == [typed::VOXELS, 1, 1] || size[0] <= 64 && size[1] == 1,
+            "{name}: {} workgroup {size:?}",
+            ep.name
+        );
+    }
+}
+
+use swellfield::backend::gpu::typed;
+
+#[test]
+fn multigrid_family_matches_its_rust_declarations() {
+    use swellfield::backend::gpu::multigrid::{ENTRY_POINTS, LevelParams};
+    typed_family_matches("multigrid", shaders::MULTIGRID, &ENTRY_POINTS);
+    layout_matches(
+        "multigrid",
+        shaders::MULTIGRID,
+        "Level",
+        size_of::<LevelParams>(),
+        &[
+            ("n", offset_of!(LevelParams, n)),
+            ("factor", offset_of!(LevelParams, factor)),
+            ("coarse", offset_of!(LevelParams, coarse)),
+        ],
+    );
+}
+
+#[test]
+fn minres_family_matches_its_rust_declarations() {
+    use swellfield::backend::gpu::minres::{ENTRY_POINTS, GpuMinresState};
+    typed_family_matches("minres", shaders::MINRES, &ENTRY_POINTS);
+    macro_rules! offsets {
+        ($t:ty: $($f:ident),*) => { [$((stringify!($f), offset_of!($t, $f))),*] };
+    }
+    layout_matches(
+        "minres",
+        shaders::MINRES,
+        "MinresState",
+        size_of::<GpuMinresState>(),
+        &offsets!(GpuMinresState: tolerance, beta1, beta, oldb, alpha, dbar, epsln, oldeps,
+            delta, phi, phibar, cs, sn, denom, iterations, done),
+    );
+}

@@ -15,9 +15,155 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
+/// The scalars of a MINRES solve: the Lanczos coefficients, the Givens rotation and the
+/// coefficients of this iteration's update (Paige & Saunders' names). Twin of `MinresState` in
+/// shaders/minres.wgsl, where one invocation keeps it on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MinresState {
+    pub tolerance: f64,
+    pub beta1: f64,
+    pub beta: f64,
+    pub oldb: f64,
+    pub alpha: f64,
+    pub dbar: f64,
+    pub epsln: f64,
+    pub oldeps: f64,
+    pub delta: f64,
+    pub phi: f64,
+    pub phibar: f64,
+    pub cs: f64,
+    pub sn: f64,
+    pub denom: f64,
+    /// Iterations taken.
+    pub iterations: u32,
+    /// 0 running; 1 converged at this iteration (its update still applies); 2 finished.
+    pub done: u32,
+}
+
+// The mirrors of minres.wgsl's entry points, in its binding order. The device's partial sums
+// are rayon-free plain dots here (`dot`).
+
+/// The solve's start: r2 = rhs, x = 0 and the update directions cleared.
+pub fn minres_start(
+    rhs: &[f64],
+    r2: &mut [f64],
+    x: &mut [f64],
+    w: &mut [f64],
+    w1: &mut [f64],
+    w2: &mut [f64],
+) {
+    r2.copy_from_slice(rhs);
+    for v in [x, w, w1, w2] {
+        v.iter_mut().for_each(|e| *e = 0.0);
+    }
+}
+
+/// β₁ from `dot` = ⟨r2, M⁻¹ r2⟩ and the recurrences' start; finished at once for a zero
+/// right-hand side.
+pub fn minres_begin(minres: &mut MinresState, dot: f64) {
+    let beta1 = dot.max(0.0).sqrt();
+    *minres = MinresState {
+        tolerance: minres.tolerance,
+        beta1,
+        beta: beta1,
+        phibar: beta1,
+        cs: -1.0,
+        done: if beta1 == 0.0 { 2 } else { 0 },
+        ..MinresState::default()
+    };
+}
+
+/// v = y/β: the next Lanczos vector.
+pub fn minres_normalise(minres: &MinresState, y: &[f64], v: &mut [f64]) {
+    if minres.done != 0 {
+        return;
+    }
+    let s = 1.0 / minres.beta;
+    for (vi, yi) in v.iter_mut().zip(y) {
+        *vi = s * yi;
+    }
+}
+
+/// y −= (β/β_old) r1, from the second iteration on.
+pub fn minres_lanczos_previous(minres: &MinresState, r1: &[f64], y: &mut [f64]) {
+    if minres.done != 0 || minres.iterations == 0 {
+        return;
+    }
+    let f = minres.beta / minres.oldb;
+    for (yi, ri) in y.iter_mut().zip(r1) {
+        *yi -= f * ri;
+    }
+}
+
+/// α = ⟨v, y⟩.
+pub fn minres_alpha(minres: &mut MinresState, dot: f64) {
+    if minres.done != 0 {
+        return;
+    }
+    minres.alpha = dot;
+}
+
+/// y −= (α/β) r2: the new residual direction, which becomes r2.
+pub fn minres_lanczos(minres: &MinresState, r2: &[f64], y: &mut [f64]) {
+    if minres.done != 0 {
+        return;
+    }
+    let f = minres.alpha / minres.beta;
+    for (yi, ri) in y.iter_mut().zip(r2) {
+        *yi -= f * ri;
+    }
+}
+
+/// β from `dot` = ⟨r2, M⁻¹ r2⟩, then the Givens rotation and this iteration's update
+/// coefficients; marks the solve converged once the preconditioned residual φ̄ falls to the
+/// tolerance of β₁ (or the Krylov space is exhausted).
+pub fn minres_rotate(minres: &mut MinresState, dot: f64) {
+    let m = minres;
+    if m.done != 0 {
+        m.done = 2;
+        return;
+    }
+    m.oldb = m.beta;
+    m.beta = dot.max(0.0).sqrt();
+    m.oldeps = m.epsln;
+    m.delta = m.cs * m.dbar + m.sn * m.alpha;
+    let gbar = m.sn * m.dbar - m.cs * m.alpha;
+    m.epsln = m.sn * m.beta;
+    m.dbar = -m.cs * m.beta;
+    let gamma = (gbar * gbar + m.beta * m.beta).sqrt().max(f64::EPSILON);
+    m.cs = gbar / gamma;
+    m.sn = m.beta / gamma;
+    m.phi = m.cs * m.phibar;
+    m.phibar *= m.sn;
+    m.denom = 1.0 / gamma;
+    m.iterations += 1;
+    if m.phibar <= m.tolerance * m.beta1 || m.beta == 0.0 {
+        m.done = 1;
+    }
+}
+
+/// w = (v − ε_old w1 − δ w2)/γ and x += φ w (the caller has rotated w1 ← w2 ← w first).
+pub fn minres_update(
+    minres: &MinresState,
+    v: &[f64],
+    w1: &[f64],
+    w2: &[f64],
+    w: &mut [f64],
+    x: &mut [f64],
+) {
+    if minres.done == 2 {
+        return;
+    }
+    for (((wi, xi), vi), (a, b)) in w.iter_mut().zip(x).zip(v).zip(w1.iter().zip(w2)) {
+        *wi = (vi - minres.oldeps * a - minres.delta * b) * minres.denom;
+        *xi += minres.phi * *wi;
+    }
+}
+
 /// Solves `A x = b` from x = 0 until the preconditioned residual falls to `tolerance` of the
 /// right-hand side's or `max_iterations` pass. `apply(v, out)` is `out = A v`,
-/// `precondition(r, out)` is `out = M⁻¹ r`.
+/// `precondition(r, out)` is `out = M⁻¹ r`. The same sequence of entry points as the
+/// device's `GpuMinres::solve`, with its rotations of r1, r2, y and of w1, w2, w.
 pub fn minres(
     mut apply: impl FnMut(&[f64], &mut [f64]),
     mut precondition: impl FnMut(&[f64], &mut [f64]),
@@ -27,70 +173,38 @@ pub fn minres(
     max_iterations: usize,
 ) -> Solved {
     let n = b.len();
-    x.iter_mut().for_each(|v| *v = 0.0);
-    let mut r1 = b.to_vec();
-    let mut y = vec![0.0; n];
-    precondition(&r1, &mut y);
-    let beta1 = dot(&r1, &y).max(0.0).sqrt();
-    if beta1 == 0.0 {
-        return Solved {
-            iterations: 0,
-            relative_residual: 0.0,
-        };
-    }
-    let mut r2 = r1.clone();
-    let (mut v, mut w, mut w1, mut w2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
-    let (mut beta, mut oldb, mut dbar, mut epsln, mut phibar) = (beta1, 0.0, 0.0, 0.0, beta1);
-    let (mut cs, mut sn) = (-1.0_f64, 0.0_f64);
-    for k in 1..=max_iterations {
-        let s = 1.0 / beta;
-        for (vi, yi) in v.iter_mut().zip(&y) {
-            *vi = s * yi;
-        }
+    let (mut r1, mut r2, mut y, mut v) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut w, mut w1, mut w2) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let mut state = MinresState {
+        tolerance,
+        ..MinresState::default()
+    };
+    minres_start(b, &mut r2, x, &mut w, &mut w1, &mut w2);
+    precondition(&r2, &mut y);
+    minres_begin(&mut state, dot(&r2, &y));
+    while state.done == 0 && (state.iterations as usize) < max_iterations {
+        minres_normalise(&state, &y, &mut v);
         apply(&v, &mut y);
-        if k >= 2 {
-            let f = beta / oldb;
-            for (yi, ri) in y.iter_mut().zip(&r1) {
-                *yi -= f * ri;
-            }
-        }
-        let alpha = dot(&v, &y);
-        let f = alpha / beta;
-        for (yi, ri) in y.iter_mut().zip(&r2) {
-            *yi -= f * ri;
-        }
+        minres_lanczos_previous(&state, &r1, &mut y);
+        minres_alpha(&mut state, dot(&v, &y));
+        minres_lanczos(&state, &r2, &mut y);
+        // (r1, r2, y) ← (r2, y, r1): the old r1 is spent.
         std::mem::swap(&mut r1, &mut r2);
-        r2.copy_from_slice(&y);
+        std::mem::swap(&mut r2, &mut y);
         precondition(&r2, &mut y);
-        oldb = beta;
-        beta = dot(&r2, &y).max(0.0).sqrt();
-        let oldeps = epsln;
-        let delta = cs * dbar + sn * alpha;
-        let gbar = sn * dbar - cs * alpha;
-        epsln = sn * beta;
-        dbar = -cs * beta;
-        let gamma = (gbar * gbar + beta * beta).sqrt().max(f64::EPSILON);
-        cs = gbar / gamma;
-        sn = beta / gamma;
-        let phi = cs * phibar;
-        phibar *= sn;
-        let denom = 1.0 / gamma;
+        minres_rotate(&mut state, dot(&r2, &y));
+        // (w1, w2, w) ← (w2, w, w1).
         std::mem::swap(&mut w1, &mut w2);
         std::mem::swap(&mut w2, &mut w);
-        for i in 0..n {
-            w[i] = (v[i] - oldeps * w1[i] - delta * w2[i]) * denom;
-            x[i] += phi * w[i];
-        }
-        if phibar <= tolerance * beta1 || beta == 0.0 {
-            return Solved {
-                iterations: k,
-                relative_residual: phibar / beta1,
-            };
-        }
+        minres_update(&state, &v, &w1, &w2, &mut w, x);
     }
     Solved {
-        iterations: max_iterations,
-        relative_residual: phibar / beta1,
+        iterations: state.iterations as usize,
+        relative_residual: if state.beta1 > 0.0 {
+            state.phibar / state.beta1
+        } else {
+            0.0
+        },
     }
 }
 

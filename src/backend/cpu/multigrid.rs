@@ -11,273 +11,357 @@
 //! because the conductances, not the diffusivities, are summed. Smoothing is red–black
 //! Gauss–Seidel, red then black before the coarse correction and black then red after (the
 //! reverse order, so the cycle is symmetric); restriction sums the children, prolongation
-//! copies the parent. The coarsest level (at most [`DIRECT`] active voxels) is solved by a
+//! copies the parent. The coarsest level (at most [`DIRECT`] voxels) is solved by a
 //! dense Cholesky factorisation.
 
-#![expect(
-    clippy::needless_range_loop,
-    reason = "voxel loops index several fields by one voxel, as their WGSL twins will"
-)]
+use crate::finite_volume::{Coarsening, DIRECT, coarsening, neighbour, neighbours_at};
 
-use crate::finite_volume::{add_face_sums, neighbour, neighbours_at};
-
-/// Largest coarsest level solved directly.
-const DIRECT: usize = 64;
 /// Smoothing sweeps (each a red and a black half) before and after the coarse correction.
 const SWEEPS: usize = 1;
 /// Symmetric Gauss–Seidel sweeps on a coarsest level too large to factor (odd grids).
 const COARSE_SWEEPS: usize = 40;
 
-/// One level: its grid, coefficients and workspace.
-struct Level {
-    n: [usize; 3],
+// The mirrors of multigrid.wgsl's entry points, in its binding order. `level` and `dim` are
+// the uniform `Level`; conductances are axis-major, `g[a·len + i]` joining i to its upward
+// neighbour along a.
+
+/// The next coarser level's coefficients, gathered per coarse voxel from its children in the
+/// order the fine voxels are numbered: the diagonal summed, each coarse face the sum of the
+/// fine faces crossing it, halved along a coarsened axis (the centres' distance doubles).
+#[expect(clippy::too_many_arguments, reason = "the entry point's bindings")]
+pub fn coarsen(
+    level: &Coarsening,
     dim: usize,
+    diag: &[f64],
+    g: &[f64],
+    mask: &[bool],
+    coarse_diag: &mut [f64],
+    coarse_g: &mut [f64],
+    coarse_mask: &mut [bool],
+) {
+    let (len, n, f, q) = (level.len(), level.n, level.factor, level.coarse());
+    let clen = q[0] * q[1] * q[2];
+    let parent = |i: usize| {
+        let c = [i % n[0], (i / n[0]) % n[1], i / (n[0] * n[1])];
+        c[0] / f[0] + q[0] * (c[1] / f[1] + q[1] * (c[2] / f[2]))
+    };
+    for p in 0..clen {
+        let pc = [p % q[0], (p / q[0]) % q[1], p / (q[0] * q[1])];
+        let (mut d, mut on, mut sums) = (0.0, false, [0.0; 3]);
+        for dz in 0..f[2] {
+            for dy in 0..f[1] {
+                for dx in 0..f[0] {
+                    let c = [pc[0] * f[0] + dx, pc[1] * f[1] + dy, pc[2] * f[2] + dz];
+                    let i = c[0] + n[0] * (c[1] + n[1] * c[2]);
+                    d += diag[i];
+                    on |= mask[i];
+                    for a in 0..dim {
+                        if parent(neighbour(n, i, a, true)) != p {
+                            sums[a] += g[a * len + i] / f[a] as f64;
+                        }
+                    }
+                }
+            }
+        }
+        coarse_diag[p] = d;
+        coarse_mask[p] = on;
+        for a in 0..dim {
+            coarse_g[a * clen + p] = sums[a];
+        }
+    }
+}
+
+/// The Gauss–Seidel divisors `1/(diag_i + Σ g around i)`, 0 off the active voxels (mask 1) or where that
+/// sum is 0.
+pub fn invert(
+    level: &Coarsening,
+    dim: usize,
+    diag: &[f64],
+    g: &[f64],
+    mask: &[bool],
+    inverse: &mut [f64],
+) {
+    let (len, n) = (level.len(), level.n);
+    for i in 0..len {
+        let mut d = diag[i];
+        for a in 0..dim {
+            d += g[a * len + i] + g[a * len + neighbour(n, i, a, false)];
+        }
+        inverse[i] = if mask[i] && d > 0.0 { 1.0 / d } else { 0.0 };
+    }
+}
+
+/// One Gauss–Seidel update of every voxel of one colour ((x + y + z) mod 2), in index order or
+/// its reverse (`forward`). On a level whose axes are all even the colour's voxels do not touch,
+/// so the order does not matter and the GPU updates them at once; the CPU also runs odd axes,
+/// where the reverse order makes the post-smoothing the pre-smoothing's adjoint.
+#[expect(clippy::too_many_arguments, reason = "the entry point's bindings, colour and order")]
+fn relax_colour(
+    level: &Coarsening,
+    dim: usize,
+    g: &[f64],
+    inverse: &[f64],
+    b: &[f64],
+    x: &mut [f64],
+    colour: usize,
+    forward: bool,
+) {
+    let [nx, ny, nz] = level.n;
+    let len = level.len();
+    let rows = ny * nz;
+    for r in 0..rows {
+        let r = if forward { r } else { rows - 1 - r };
+        let (y, z) = (r % ny, r / ny);
+        let first = (y + z + colour) % 2;
+        let count = (nx - first.min(nx)).div_ceil(2);
+        for k in 0..count {
+            let k = if forward { k } else { count - 1 - k };
+            let xi = first + 2 * k;
+            let i = xi + nx * r;
+            let nb = neighbours_at(level.n, i, xi, y, z);
+            let mut num = b[i];
+            for (a, &(up, down)) in nb.iter().enumerate().take(dim) {
+                num += g[a * len + i] * x[up] + g[a * len + down] * x[down];
+            }
+            x[i] = num * inverse[i];
+        }
+    }
+}
+
+/// [`relax_colour`] on the red voxels.
+pub fn relax_red(
+    level: &Coarsening,
+    dim: usize,
+    g: &[f64],
+    inverse: &[f64],
+    b: &[f64],
+    x: &mut [f64],
+    forward: bool,
+) {
+    relax_colour(level, dim, g, inverse, b, x, 0, forward);
+}
+
+/// [`relax_colour`] on the black voxels.
+pub fn relax_black(
+    level: &Coarsening,
+    dim: usize,
+    g: &[f64],
+    inverse: &[f64],
+    b: &[f64],
+    x: &mut [f64],
+    forward: bool,
+) {
+    relax_colour(level, dim, g, inverse, b, x, 1, forward);
+}
+
+/// x = 0.
+pub fn clear(x: &mut [f64]) {
+    x.iter_mut().for_each(|v| *v = 0.0);
+}
+
+/// r = b − B x on the active voxels (mask 1), 0 elsewhere.
+#[expect(clippy::too_many_arguments, reason = "the entry point's bindings")]
+pub fn residual(
+    level: &Coarsening,
+    dim: usize,
+    diag: &[f64],
+    g: &[f64],
+    mask: &[bool],
+    b: &[f64],
+    x: &[f64],
+    r: &mut [f64],
+) {
+    let [nx, ny, nz] = level.n;
+    let len = level.len();
+    for z in 0..nz {
+        for y in 0..ny {
+            for xi in 0..nx {
+                let i = xi + nx * (y + ny * z);
+                r[i] = if mask[i] {
+                    let nb = neighbours_at(level.n, i, xi, y, z);
+                    let mut s = diag[i] * x[i];
+                    for (a, &(up, down)) in nb.iter().enumerate().take(dim) {
+                        s += g[a * len + i] * (x[i] - x[up]) + g[a * len + down] * (x[i] - x[down]);
+                    }
+                    b[i] - s
+                } else {
+                    0.0
+                };
+            }
+        }
+    }
+}
+
+/// The coarse right-hand side: each coarse voxel the sum of its children's residuals.
+pub fn restrict_residual(level: &Coarsening, r: &[f64], coarse_b: &mut [f64]) {
+    let (n, f, q) = (level.n, level.factor, level.coarse());
+    for (p, cb) in coarse_b.iter_mut().enumerate() {
+        let pc = [p % q[0], (p / q[0]) % q[1], p / (q[0] * q[1])];
+        let mut s = 0.0;
+        for dz in 0..f[2] {
+            for dy in 0..f[1] {
+                for dx in 0..f[0] {
+                    let c = [pc[0] * f[0] + dx, pc[1] * f[1] + dy, pc[2] * f[2] + dz];
+                    s += r[c[0] + n[0] * (c[1] + n[1] * c[2])];
+                }
+            }
+        }
+        *cb = s;
+    }
+}
+
+/// The coarse correction copied to the children, on the active voxels (mask 1).
+pub fn prolong(level: &Coarsening, mask: &[bool], coarse_x: &[f64], x: &mut [f64]) {
+    let (n, f, q) = (level.n, level.factor, level.coarse());
+    for z in 0..n[2] {
+        for y in 0..n[1] {
+            for xi in 0..n[0] {
+                let i = xi + n[0] * (y + n[1] * z);
+                if mask[i] {
+                    x[i] += coarse_x[xi / f[0] + q[0] * (y / f[1] + q[1] * (z / f[2]))];
+                }
+            }
+        }
+    }
+}
+
+/// The coarsest level's matrix, dense with an identity row for each inactive voxel, factored
+/// into its lower Cholesky factor (row-major, len²). A pivot that is not positive (a component
+/// without a diagonal, which the step's blocks never have) takes the row's own diagonal, so the
+/// factor stays positive definite.
+pub fn coarse_factor(
+    level: &Coarsening,
+    dim: usize,
+    diag: &[f64],
+    g: &[f64],
+    mask: &[bool],
+    factor: &mut [f64],
+) {
+    let m = level.len();
+    factor[..m * m].iter_mut().for_each(|v| *v = 0.0);
+    for k in 0..m {
+        if !mask[k] {
+            factor[k * m + k] = 1.0;
+            continue;
+        }
+        factor[k * m + k] += diag[k];
+        for a in 0..dim {
+            let j = neighbour(level.n, k, a, true);
+            let w = g[a * m + k];
+            if w == 0.0 || !mask[j] || j == k {
+                continue;
+            }
+            factor[k * m + k] += w;
+            factor[j * m + j] += w;
+            factor[k * m + j] -= w;
+            factor[j * m + k] -= w;
+        }
+    }
+    for j in 0..m {
+        let own = factor[j * m + j];
+        let mut d = own;
+        for k in 0..j {
+            d -= factor[j * m + k] * factor[j * m + k];
+        }
+        if d.is_nan() || d <= 0.0 {
+            d = own;
+        }
+        let d = d.sqrt();
+        factor[j * m + j] = d;
+        for i in j + 1..m {
+            let mut s = factor[i * m + j];
+            for k in 0..j {
+                s -= factor[i * m + k] * factor[j * m + k];
+            }
+            factor[i * m + j] = s / d;
+        }
+    }
+}
+
+/// x = (L Lᵀ)⁻¹ b on the coarsest level, 0 on the inactive voxels.
+pub fn coarse_solve(level: &Coarsening, mask: &[bool], factor: &[f64], b: &[f64], x: &mut [f64]) {
+    let m = level.len();
+    let y = &mut x[..m];
+    y.copy_from_slice(&b[..m]);
+    for k in 0..m {
+        y[k] /= factor[k * m + k];
+        for t in k + 1..m {
+            y[t] -= factor[t * m + k] * y[k];
+        }
+    }
+    for k in (0..m).rev() {
+        y[k] /= factor[k * m + k];
+        for t in 0..k {
+            y[t] -= factor[k * m + t] * y[k];
+        }
+    }
+    for (v, &on) in y.iter_mut().zip(mask) {
+        if !on {
+            *v = 0.0;
+        }
+    }
+}
+
+/// One level: its shape, coefficients and workspace.
+struct Level {
+    shape: Coarsening,
     diag: Vec<f64>,
-    /// Conductance of face (a, i), i to i + e_a.
-    g: Vec<Vec<f64>>,
-    active: Vec<bool>,
-    /// Per axis: 2 where this level is coarsened into the next, else 1.
-    factor: [usize; 3],
+    g: Vec<f64>,
+    mask: Vec<bool>,
+    inverse: Vec<f64>,
     x: Vec<f64>,
     b: Vec<f64>,
     r: Vec<f64>,
-    /// The next coarser level's voxel holding each of this level's (empty on the coarsest).
-    parent: Vec<usize>,
-    /// 1/(d_i + Σ g around i), the Gauss–Seidel divisor (0 where that sum is 0).
-    inverse: Vec<f64>,
 }
 
 impl Level {
-    fn new(n: [usize; 3], dim: usize) -> Level {
-        let len = n[0] * n[1] * n[2];
+    fn new(shape: Coarsening, dim: usize) -> Level {
+        let len = shape.len();
         Level {
-            n,
-            dim,
+            shape,
             diag: vec![0.0; len],
-            g: vec![vec![0.0; len]; dim],
-            active: vec![false; len],
-            factor: [1; 3],
+            g: vec![0.0; dim * len],
+            mask: vec![false; len],
+            inverse: vec![0.0; len],
             x: vec![0.0; len],
             b: vec![0.0; len],
             r: vec![0.0; len],
-            parent: Vec::new(),
-            inverse: vec![0.0; len],
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.diag.len()
-    }
-
-    /// (B x)_i, given i's neighbours.
-    #[inline(always)]
-    fn apply_at(&self, x: &[f64], i: usize, nb: &[(usize, usize); 3]) -> f64 {
-        let mut s = self.diag[i] * x[i];
-        for (a, &(up, down)) in nb.iter().enumerate().take(self.dim) {
-            s += self.g[a][i] * (x[i] - x[up]) + self.g[a][down] * (x[i] - x[down]);
-        }
-        s
-    }
-
-    /// One Gauss–Seidel update of voxel i.
-    #[inline(always)]
-    fn relax(&mut self, i: usize, nb: &[(usize, usize); 3]) {
-        if !self.active[i] {
-            self.x[i] = 0.0;
-            return;
-        }
-        let mut num = self.b[i];
-        for (a, &(up, down)) in nb.iter().enumerate().take(self.dim) {
-            num += self.g[a][i] * self.x[up] + self.g[a][down] * self.x[down];
-        }
-        self.x[i] = num * self.inverse[i];
-    }
-
-    /// Relaxes the voxels of one colour ((x + y + z) mod 2), in index order or its reverse.
-    fn relax_colour(&mut self, colour: usize, forward: bool) {
-        let [nx, ny, nz] = self.n;
-        let n = self.n;
-        let rows = ny * nz;
-        for r in 0..rows {
-            let r = if forward { r } else { rows - 1 - r };
-            let (y, z) = (r % ny, r / ny);
-            let first = (y + z + colour) % 2;
-            let count = (nx - first).div_ceil(2);
-            for k in 0..count {
-                let k = if forward { k } else { count - 1 - k };
-                let x = first + 2 * k;
-                let i = x + nx * r;
-                let nb = neighbours_at(n, i, x, y, z);
-                self.relax(i, &nb);
-            }
         }
     }
 
     /// Red then black (`forward`), or black then red in reverse order: each the other's adjoint.
-    fn smooth(&mut self, forward: bool) {
+    fn smooth(&mut self, dim: usize, forward: bool) {
+        let (s, g, inv, b) = (&self.shape, &self.g, &self.inverse, &self.b);
         if forward {
-            self.relax_colour(0, true);
-            self.relax_colour(1, true);
+            relax_red(s, dim, g, inv, b, &mut self.x, true);
+            relax_black(s, dim, g, inv, b, &mut self.x, true);
         } else {
-            self.relax_colour(1, false);
-            self.relax_colour(0, false);
-        }
-    }
-
-    /// r = b − B x on the active voxels.
-    fn residual(&mut self) {
-        let [nx, ny, nz] = self.n;
-        for z in 0..nz {
-            for y in 0..ny {
-                for x in 0..nx {
-                    let i = x + nx * (y + ny * z);
-                    self.r[i] = if self.active[i] {
-                        let nb = neighbours_at(self.n, i, x, y, z);
-                        self.b[i] - self.apply_at(&self.x, i, &nb)
-                    } else {
-                        0.0
-                    };
-                }
-            }
-        }
-    }
-
-    /// The Gauss–Seidel divisors from the coefficients.
-    fn invert(&mut self) {
-        let mut den = self.diag.clone();
-        add_face_sums(self.n, &self.g, &mut den);
-        for (inv, (d, &active)) in self.inverse.iter_mut().zip(den.iter().zip(&self.active)) {
-            *inv = if active && *d > 0.0 { 1.0 / d } else { 0.0 };
-        }
-    }
-
-    /// For every fine voxel in index order, the coarse voxel holding it.
-    fn parents(&self, coarse: [usize; 3]) -> Vec<usize> {
-        let [nx, ny, nz] = self.n;
-        let mut out = Vec::with_capacity(self.len());
-        for z in 0..nz {
-            for y in 0..ny {
-                for x in 0..nx {
-                    let p = [x / self.factor[0], y / self.factor[1], z / self.factor[2]];
-                    out.push(p[0] + coarse[0] * (p[1] + coarse[1] * p[2]));
-                }
-            }
-        }
-        out
-    }
-}
-
-/// A dense Cholesky factor of the coarsest level's active block.
-struct Direct {
-    /// Active voxels in order.
-    index: Vec<usize>,
-    /// Lower factor, row-major, `index.len()²`.
-    l: Vec<f64>,
-}
-
-impl Direct {
-    fn factor(level: &Level) -> Option<Direct> {
-        let index: Vec<usize> = (0..level.len()).filter(|&i| level.active[i]).collect();
-        let m = index.len();
-        let mut pos = vec![usize::MAX; level.len()];
-        for (k, &i) in index.iter().enumerate() {
-            pos[i] = k;
-        }
-        let mut a = vec![0.0; m * m];
-        for (k, &i) in index.iter().enumerate() {
-            a[k * m + k] += level.diag[i];
-            for ax in 0..level.dim {
-                let j = neighbour(level.n, i, ax, true);
-                let g = level.g[ax][i];
-                if g == 0.0 || pos[j] == usize::MAX || j == i {
-                    continue;
-                }
-                let l = pos[j];
-                a[k * m + k] += g;
-                a[l * m + l] += g;
-                a[k * m + l] -= g;
-                a[l * m + k] -= g;
-            }
-        }
-        for j in 0..m {
-            let mut d = a[j * m + j];
-            for k in 0..j {
-                d -= a[j * m + k] * a[j * m + k];
-            }
-            if d <= 0.0 {
-                return None;
-            }
-            let d = d.sqrt();
-            a[j * m + j] = d;
-            for i in j + 1..m {
-                let mut s = a[i * m + j];
-                for k in 0..j {
-                    s -= a[i * m + k] * a[j * m + k];
-                }
-                a[i * m + j] = s / d;
-            }
-        }
-        Some(Direct { index, l: a })
-    }
-
-    fn solve(&self, level: &mut Level) {
-        let m = self.index.len();
-        let mut y: Vec<f64> = self.index.iter().map(|&i| level.b[i]).collect();
-        for i in 0..m {
-            let mut s = y[i];
-            for k in 0..i {
-                s -= self.l[i * m + k] * y[k];
-            }
-            y[i] = s / self.l[i * m + i];
-        }
-        for i in (0..m).rev() {
-            let mut s = y[i];
-            for k in i + 1..m {
-                s -= self.l[k * m + i] * y[k];
-            }
-            y[i] = s / self.l[i * m + i];
-        }
-        level.x.iter_mut().for_each(|v| *v = 0.0);
-        for (k, &i) in self.index.iter().enumerate() {
-            level.x[i] = y[k];
+            relax_black(s, dim, g, inv, b, &mut self.x, false);
+            relax_red(s, dim, g, inv, b, &mut self.x, false);
         }
     }
 }
 
 /// The hierarchy for one grid; [`Multigrid::setup`] fills its coefficients.
 pub struct Multigrid {
+    dim: usize,
     levels: Vec<Level>,
-    direct: Option<Direct>,
+    /// The coarsest level's Cholesky factor, where it has at most [`DIRECT`] voxels.
+    factor: Option<Vec<f64>>,
 }
 
 impl Multigrid {
-    /// Levels for grid `n` of dimension `dim`, coarsened while the coarsest has more than
-    /// [`DIRECT`] voxels and some axis can halve.
+    /// Levels for grid `n` of dimension `dim` ([`coarsening`]).
     pub fn new(n: [usize; 3], dim: usize) -> Multigrid {
-        let mut levels = vec![Level::new(n, dim)];
-        loop {
-            let last = levels.last_mut().expect("one level");
-            if last.len() <= DIRECT {
-                break;
-            }
-            let factor: [usize; 3] = std::array::from_fn(|a| {
-                if a < dim && last.n[a] % 2 == 0 && last.n[a] >= 4 {
-                    2
-                } else {
-                    1
-                }
-            });
-            if factor == [1, 1, 1] {
-                break;
-            }
-            last.factor = factor;
-            let coarse = std::array::from_fn(|a| last.n[a] / factor[a]);
-            last.parent = last.parents(coarse);
-            levels.push(Level::new(coarse, dim));
-        }
+        let levels: Vec<Level> = coarsening(n, dim)
+            .into_iter()
+            .map(|shape| Level::new(shape, dim))
+            .collect();
+        let coarsest = levels.last().expect("one level").shape.len();
         Multigrid {
+            dim,
+            factor: (coarsest <= DIRECT).then(|| vec![0.0; coarsest * coarsest]),
             levels,
-            direct: None,
         }
     }
 
@@ -287,47 +371,52 @@ impl Multigrid {
     }
 
     /// Sets the finest level's coefficients (`diag`, conductances `g[a][i]` of face (a, i),
-    /// `active` voxels; inactive ones must have d = 0 and no conductance) and builds the
+    /// `mask`: the active voxels; inactive ones must have d = 0 and no conductance) and builds the
     /// coarser levels and the coarsest factor.
-    pub fn setup(&mut self, diag: &[f64], g: &[Vec<f64>], active: &[bool]) {
+    pub fn setup(&mut self, diag: &[f64], g: &[Vec<f64>], mask: &[bool]) {
+        let dim = self.dim;
         let fine = &mut self.levels[0];
+        let len = fine.shape.len();
         fine.diag.copy_from_slice(diag);
-        for (dst, src) in fine.g.iter_mut().zip(g) {
-            dst.copy_from_slice(src);
+        for (a, ga) in g.iter().enumerate().take(dim) {
+            fine.g[a * len..(a + 1) * len].copy_from_slice(ga);
         }
-        fine.active.copy_from_slice(active);
+        fine.mask.copy_from_slice(mask);
         for l in 1..self.levels.len() {
             let (head, tail) = self.levels.split_at_mut(l);
             let (f, c) = (&head[l - 1], &mut tail[0]);
-            c.diag.iter_mut().for_each(|v| *v = 0.0);
-            c.active.iter_mut().for_each(|v| *v = false);
-            for ga in c.g.iter_mut() {
-                ga.iter_mut().for_each(|v| *v = 0.0);
-            }
-            for i in 0..f.len() {
-                let p = f.parent[i];
-                c.diag[p] += f.diag[i];
-                c.active[p] |= f.active[i];
-                for a in 0..f.dim {
-                    let j = neighbour(f.n, i, a, true);
-                    let q = f.parent[j];
-                    if q != p {
-                        // Crossing faces; halved where the centres' distance doubled.
-                        c.g[a][p] += f.g[a][i] / f.factor[a] as f64;
-                    }
-                }
-            }
+            coarsen(
+                &f.shape,
+                dim,
+                &f.diag,
+                &f.g,
+                &f.mask,
+                &mut c.diag,
+                &mut c.g,
+                &mut c.mask,
+            );
         }
         for level in self.levels.iter_mut() {
-            level.invert();
+            invert(
+                &level.shape,
+                dim,
+                &level.diag,
+                &level.g,
+                &level.mask,
+                &mut level.inverse,
+            );
         }
         let coarsest = self.levels.last().expect("one level");
-        let active = coarsest.active.iter().filter(|&&a| a).count();
-        self.direct = if active <= DIRECT {
-            Direct::factor(coarsest)
-        } else {
-            None
-        };
+        if let Some(factor) = &mut self.factor {
+            coarse_factor(
+                &coarsest.shape,
+                dim,
+                &coarsest.diag,
+                &coarsest.g,
+                &coarsest.mask,
+                factor,
+            );
+        }
     }
 
     /// z ← one V-cycle applied to r (z ≈ B⁻¹ r), from a zero guess.
@@ -338,16 +427,19 @@ impl Multigrid {
     }
 
     fn cycle(&mut self, l: usize) {
+        let dim = self.dim;
         let last = self.levels.len() - 1;
         if l == last {
             let level = &mut self.levels[l];
-            match &self.direct {
-                Some(d) => d.solve(level),
+            match &self.factor {
+                Some(factor) => {
+                    coarse_solve(&level.shape, &level.mask, factor, &level.b, &mut level.x)
+                }
                 None => {
-                    level.x.iter_mut().for_each(|v| *v = 0.0);
+                    clear(&mut level.x);
                     for _ in 0..COARSE_SWEEPS {
-                        level.smooth(true);
-                        level.smooth(false);
+                        level.smooth(dim, true);
+                        level.smooth(dim, false);
                     }
                 }
             }
@@ -355,35 +447,37 @@ impl Multigrid {
         }
         {
             let level = &mut self.levels[l];
-            level.x.iter_mut().for_each(|v| *v = 0.0);
+            clear(&mut level.x);
             for _ in 0..SWEEPS {
-                level.smooth(true);
+                level.smooth(dim, true);
             }
-            level.residual();
+            residual(
+                &level.shape,
+                dim,
+                &level.diag,
+                &level.g,
+                &level.mask,
+                &level.b,
+                &level.x,
+                &mut level.r,
+            );
         }
         {
             let (head, tail) = self.levels.split_at_mut(l + 1);
-            let (f, c) = (&head[l], &mut tail[0]);
-            c.b.iter_mut().for_each(|v| *v = 0.0);
-            for i in 0..f.len() {
-                c.b[f.parent[i]] += f.r[i];
-            }
+            restrict_residual(&head[l].shape, &head[l].r, &mut tail[0].b);
         }
         self.cycle(l + 1);
         let (head, tail) = self.levels.split_at_mut(l + 1);
         let (f, c) = (&mut head[l], &tail[0]);
-        for i in 0..f.len() {
-            if f.active[i] {
-                f.x[i] += c.x[f.parent[i]];
-            }
-        }
+        prolong(&f.shape, &f.mask, &c.x, &mut f.x);
         for _ in 0..SWEEPS {
-            f.smooth(false);
+            f.smooth(dim, false);
         }
     }
 }
 
 #[cfg(test)]
+#[expect(clippy::needless_range_loop, reason = "voxel and axis loops")]
 mod tests {
     use super::*;
 
@@ -396,7 +490,7 @@ mod tests {
         let len = 32 * 32;
         let mut diag = vec![1e-3; len];
         let mut g = vec![vec![0.0; len]; 2];
-        let mut active = vec![true; len];
+        let mut mask = vec![true; len];
         for i in 0..len {
             let (x, y) = (i % 32, i / 32);
             let fast = (x / 8 + y / 8) % 2 == 0;
@@ -404,26 +498,26 @@ mod tests {
                 g[a][i] = if fast { 1e5 } else { 1.0 };
             }
             if (12..16).contains(&x) && (12..16).contains(&y) {
-                active[i] = false;
+                mask[i] = false;
                 diag[i] = 0.0;
             }
         }
         for i in 0..len {
             for a in 0..2 {
                 let j = neighbour(n, i, a, true);
-                if !active[i] || !active[j] {
+                if !mask[i] || !mask[j] {
                     g[a][i] = 0.0;
                 }
             }
         }
         let mut mg = Multigrid::new(n, 2);
         assert!(mg.depth() >= 2);
-        mg.setup(&diag, &g, &active);
-        // Two fixed pseudo-random fields on the active voxels.
+        mg.setup(&diag, &g, &mask);
+        // Two fixed pseudo-random fields on the active voxels (mask 1).
         let field = |prime: usize, m: usize| -> Vec<f64> {
             (0..len)
                 .map(|i| {
-                    if active[i] {
+                    if mask[i] {
                         ((i * prime) % m) as f64 - (m / 2) as f64
                     } else {
                         0.0

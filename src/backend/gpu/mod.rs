@@ -6,10 +6,13 @@
 pub mod context;
 pub mod fft;
 pub mod kernels;
+pub mod minres;
+pub mod multigrid;
 pub mod params;
 pub mod recorder;
 pub mod shaders;
 pub mod system;
+pub mod typed;
 
 use wgpu::util::DeviceExt;
 

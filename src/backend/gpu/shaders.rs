@@ -31,8 +31,16 @@ pub const SYSTEM: &str = concat!(
     include_str!("../../../shaders/observe.wgsl"),
 );
 
+/// Geometric multigrid on the voxel grid (the convex-splitting step's preconditioner).
+pub const MULTIGRID: &str = include_str!("../../../shaders/multigrid.wgsl");
+
+/// Preconditioned MINRES (the convex-splitting step's Newton solves).
+pub const MINRES: &str = include_str!("../../../shaders/minres.wgsl");
+
 /// Every assembled family, by name (for validation).
-pub const ALL: [(&str, &str); 3] = [
+pub const ALL: [(&str, &str); 5] = [
+    ("minres", MINRES),
+    ("multigrid", MULTIGRID),
     ("fft", FFT),
     ("cahn_hilliard", CAHN_HILLIARD),
     ("system", SYSTEM),
