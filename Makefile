@@ -26,7 +26,7 @@ bench: deps
 ## device's minutes, the Vulkan loader and HDF5 packages (downloaded once), and a copy of the
 ## PyTorch peer. The binaries go stripped into one xz archive (about 25 MB: the device call
 ## carries at most 64 MiB). Carry .gl/ along and run scripts/device-check there (docs/benchmarks.md).
-DEVICE_TESTS := gpu_fft kernels shaders gpu_verification backends_agree gpu_system
+DEVICE_TESTS := gpu_fft kernels shaders gpu_solvers gpu_verification backends_agree gpu_system gpu_convex_split
 device-bundle: deps
 	cargo build --release
 	rm -rf .gl/bin && mkdir -p .gl/bin/tests .gl/h5 .gl/peers

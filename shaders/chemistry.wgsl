@@ -125,6 +125,33 @@ fn elastic_potential(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num
     s0[i] = s0[i] + (-s_a + 0.5 * e_soft) / max(s5[i], params.psi_floor);
 }
 
+// s0 ← ½ A : C⁺ : A / ψ on solid voxels, 0 elsewhere: the stiffness of the convex-splitting
+// step's stabiliser for the explicit stress term, A = ∂ε*/∂c and C⁺ the stiffness at its
+// stiffer end over c (mirror of `elastic_stiffness` in cpu/mod.rs). s1 ∂ε*/∂c (stacked Voigt),
+// s2 the local (λ, μ, ∂λ, ∂μ), s3 ψ.
+@compute @workgroup_size(256)
+fn elastic_stiffness(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = item(gid, groups);
+    let n = params.count;
+    if (i >= n) {
+        return;
+    }
+    if (!is_solid(s3[i])) {
+        s0[i] = 0.0;
+        return;
+    }
+    var a: array<f32, 6>;
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        a[k] = s1[k * n + i];
+    }
+    let ca = hooke(s2[i] + abs(s2[2u * n + i]), s2[n + i] + abs(s2[3u * n + i]), a);
+    var aca = 0.0;
+    for (var k = 0u; k < 6u; k = k + 1u) {
+        aca = aca + select(1.0, 2.0, k >= 3u) * a[k] * ca[k];
+    }
+    s0[i] = 0.5 * aca / max(s3[i], params.psi_floor);
+}
+
 fn face(i: u32, j: u32) -> f32 {
     var a = 1.0;
     var b = 1.0;

@@ -18,6 +18,7 @@ pub mod bench_gpu;
 pub mod check;
 pub mod compare;
 pub mod config;
+pub mod convex_split;
 pub mod diagnostics;
 pub mod error;
 pub mod fields;

@@ -1,7 +1,7 @@
 //! The convex-splitting step of cells with several hosts or pores (model.md §8, "The
 //! convex-splitting step"): local conservation, bounds without a projection, energy stability,
 //! the energy–work inequality, the order in dt and a cell at equilibrium staying put. CPU
-//! backend: the GPU runs this step once its WGSL port lands (model.md §8).
+//! backend; tests/gpu_convex_split.rs checks the device's step against it.
 
 mod common;
 

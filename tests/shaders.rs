@@ -229,3 +229,65 @@ fn minres_family_matches_its_rust_declarations() {
             delta, phi, phibar, cs, sn, denom, iterations, done),
     );
 }
+
+#[test]
+fn convex_split_family_matches_its_rust_declarations() {
+    use swellfield::backend::gpu::convex_split::{
+        ConvexParams, ENTRY_POINTS, HostParams, Iterate, Old, Site, Status,
+    };
+    typed_family_matches("convex_split", shaders::CONVEX_SPLIT, &ENTRY_POINTS);
+    macro_rules! offsets {
+        ($t:ty: $($f:ident),*) => { [$((stringify!($f), offset_of!($t, $f))),*] };
+    }
+    let src = shaders::CONVEX_SPLIT;
+    layout_matches(
+        "convex_split",
+        src,
+        "ConvexParams",
+        size_of::<ConvexParams>(),
+        &offsets!(ConvexParams: n, len, components, mobility, exchange, kappa, dt,
+            galvanostatic, current, mu_e, reference, shift, pad0),
+    );
+    layout_matches(
+        "convex_split",
+        src,
+        "Host",
+        size_of::<HostParams>(),
+        &[
+            ("segments", offset_of!(HostParams, segments)),
+            ("pad0", offset_of!(HostParams, pad)),
+            ("pad1", offset_of!(HostParams, pad) + 4),
+            ("pad2", offset_of!(HostParams, pad) + 8),
+            ("seg", offset_of!(HostParams, seg)),
+        ],
+    );
+    layout_matches(
+        "convex_split",
+        src,
+        "Site",
+        size_of::<Site>(),
+        &offsets!(Site: psi, rate, hosts, only),
+    );
+    layout_matches(
+        "convex_split",
+        src,
+        "Old",
+        size_of::<Old>(),
+        &offsets!(Old: c, nu, frozen, rho, stabiliser, blocking, mu0, pad0),
+    );
+    layout_matches(
+        "convex_split",
+        src,
+        "Iterate",
+        size_of::<Iterate>(),
+        &offsets!(Iterate: c, nu, mu, dnu),
+    );
+    layout_matches(
+        "convex_split",
+        src,
+        "Status",
+        size_of::<Status>(),
+        &offsets!(Status: mu_e, r1, r2, rg, rho_sum, pull, rho_mu, ions, max_dc, non_finite,
+            gradient, pad0),
+    );
+}

@@ -49,8 +49,9 @@ pub enum BackendChoice {
     Gpu,
 }
 
-/// What one step reports back: cheap scalars only.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What one step reports back: cheap scalars only. `Default` is a step that changed nothing,
+/// what a step made of sub-steps adds to.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StepReport {
     /// Largest |c_new − c_old| over the solid (drives the adaptive dt).
     pub max_dc: f64,

@@ -233,10 +233,9 @@ pub struct CahnHilliardConfig {
     /// The step of cells with several hosts or pores (docs/model.md §8). Default
     /// `convex_splitting`: finite volumes with the logarithm, the gradient energy and the surface
     /// reaction implicit, solved by Newton's method; it conserves ions voxel by voxel and keeps
-    /// 0 < c < 1 without a projection (CPU; the GPU refuses it for now). `stabilised_groups`: the
+    /// 0 < c < 1 without a projection (both backends). `stabilised_groups`: the
     /// linear stabilised step with mobility groups, a final uniform shift and a bound projection,
-    /// kept as the GPU backend's multi-material step and its CPU reference until the GPU runs the
-    /// convex-splitting step.
+    /// the earlier step, on both backends.
     #[serde(default)]
     pub scheme: Scheme,
 }

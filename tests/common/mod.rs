@@ -34,8 +34,8 @@ pub fn problem(path: &str, sets: &[&str]) -> Problem {
     Problem::new(&load(path, sets).config).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The multi-material step the GPU backend runs until its convex-splitting port lands
-/// (model.md §8): its agreement tests set it on both backends.
+/// The earlier multi-material step (stabilised groups, model.md §8): its agreement tests set it
+/// on both backends.
 pub const GPU_SCHEME: &str = "cahn_hilliard.scheme=\"stabilised_groups\"";
 
 /// [`problem`] with the GPU's multi-material step ([`GPU_SCHEME`]), for tests that run it on

@@ -266,25 +266,10 @@ impl Backend for CpuBackend {
 }
 
 impl CpuBackend {
-    /// Sub-steps the convex-splitting step takes at most when Newton does not converge: the
-    /// step is halved, then each half again, down to dt/2^MAX_HALVINGS.
-    const MAX_HALVINGS: u32 = 12;
-
     /// The convex-splitting step of `dt`, halved where Newton does not converge at it.
     fn step_convex(&mut self, dt: f64) -> Result<StepReport> {
         let start = self.c.clone();
-        let mut report = StepReport {
-            max_dc: 0.0,
-            non_finite: 0,
-            mu_e: None,
-            ions_added: 0.0,
-            bound_moved: 0.0,
-            shift_moved: 0.0,
-            newton_iterations: 0,
-            linear_iterations: 0,
-            elastic_iterations: 0,
-            elastic_residual: 0.0,
-        };
+        let mut report = StepReport::default();
         // (length, halvings) of the sub-steps still to take, in order.
         let mut pending = vec![(dt, 0u32)];
         // Stress that does not act on μ is solved only when an output asks for it (observe,
@@ -316,7 +301,7 @@ impl CpuBackend {
                         self.mu_e = me;
                     }
                 }
-                Err(_) if depth < Self::MAX_HALVINGS => {
+                Err(_) if depth < crate::convex_split::MAX_HALVINGS => {
                     report.newton_iterations += convex_split::MAX_NEWTON as u64;
                     pending.push((0.5 * h, depth + 1));
                     pending.push((0.5 * h, depth + 1));

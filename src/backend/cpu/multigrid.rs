@@ -95,7 +95,10 @@ pub fn invert(
 /// its reverse (`forward`). On a level whose axes are all even the colour's voxels do not touch,
 /// so the order does not matter and the GPU updates them at once; the CPU also runs odd axes,
 /// where the reverse order makes the post-smoothing the pre-smoothing's adjoint.
-#[expect(clippy::too_many_arguments, reason = "the entry point's bindings, colour and order")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the entry point's bindings, colour and order"
+)]
 fn relax_colour(
     level: &Coarsening,
     dim: usize,

@@ -20,7 +20,7 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 39] = [
+const ENTRIES: [&str; 40] = [
     "copy",
     "fill",
     "zero_if_unloaded",
@@ -39,6 +39,7 @@ const ENTRIES: [&str; 39] = [
     "chemical_potential",
     "add_grad_log_psi",
     "elastic_potential",
+    "elastic_stiffness",
     "fv_divergence",
     "exchange_rate",
     "reaction_weight",

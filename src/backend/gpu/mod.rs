@@ -1,9 +1,11 @@
-//! The GPU backend: WGSL compute shaders through wgpu, fields in f32 on the device. Two steps
-//! behind one `GpuBackend`, as on the CPU: the Fourier-spectral step for one host filling the
-//! cell (this file), and the multi-material step with pores, elasticity and drive
-//! (`system.rs`).
+//! The GPU backend: WGSL compute shaders through wgpu, fields in f32 on the device. The steps
+//! of the CPU behind one `GpuBackend`: the Fourier-spectral step for one host filling the cell
+//! (this file), and the multi-material step with pores, elasticity and drive (`system/`),
+//! whose chemistry is the convex-splitting step (`convex_split.rs`) in cells with faces and the
+//! stabilised-groups step otherwise.
 
 pub mod context;
+pub mod convex_split;
 pub mod fft;
 pub mod kernels;
 pub mod minres;
@@ -47,13 +49,16 @@ pub fn unsupported(problem: &Problem) -> Option<String> {
         );
     }
     if problem.chemistry.faces.is_some() {
-        return Some(
-            "several hosts or pores under cahn_hilliard.scheme = \"convex_splitting\" (the \
-             convex-splitting step is CPU-only until its WGSL port; --set \
-             cahn_hilliard.scheme=\"stabilised_groups\" runs the earlier multi-material step \
-             on the GPU)"
-                .into(),
-        );
+        if let Some(why) = convex_split::unsupported(problem) {
+            return Some(why);
+        }
+        if !problem.grid.n.iter().all(|v| v.is_power_of_two()) {
+            return Some(format!(
+                "grid.n = {:?} under the convex-splitting step (its multigrid on the device \
+                 coarsens through even axes: use a power of two along each axis)",
+                problem.grid.n
+            ));
+        }
     }
     if !one_host_spectral(problem) {
         return system::unsupported(problem);

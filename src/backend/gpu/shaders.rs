@@ -37,8 +37,12 @@ pub const MULTIGRID: &str = include_str!("../../../shaders/multigrid.wgsl");
 /// Preconditioned MINRES (the convex-splitting step's Newton solves).
 pub const MINRES: &str = include_str!("../../../shaders/minres.wgsl");
 
+/// The convex-splitting step of cells with several hosts or pores.
+pub const CONVEX_SPLIT: &str = include_str!("../../../shaders/convex_split.wgsl");
+
 /// Every assembled family, by name (for validation).
-pub const ALL: [(&str, &str); 5] = [
+pub const ALL: [(&str, &str); 6] = [
+    ("convex_split", CONVEX_SPLIT),
     ("minres", MINRES),
     ("multigrid", MULTIGRID),
     ("fft", FFT),

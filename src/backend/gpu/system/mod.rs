@@ -9,6 +9,7 @@
 //! few dozen floats; full fields come back only through `fields`.
 
 use super::context::GpuContext;
+use super::convex_split::GpuConvexSplit;
 use super::fft::GpuFft;
 use super::kernels::{BufId, Kernels};
 use super::params::{Op, SystemParams};
@@ -16,6 +17,7 @@ use super::recorder::Recorder;
 use crate::backend::cpu::bounds;
 use crate::backend::{Observables, StepReport};
 use crate::config::{DriveMode, SolverKind};
+use crate::convex_split::{MAX_HALVINGS, MAX_NEWTON};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
 use crate::free_energy::FreeEnergy;
@@ -167,6 +169,12 @@ pub struct SystemStep {
     kappa: f64,
     component_materials: Vec<Option<usize>>,
     phi_volumes: Vec<f64>,
+    /// The convex-splitting step, in cells with faces (`Chemistry::faces`); the rest of this
+    /// struct's chemistry is the stabilised-groups step's.
+    convex: Option<GpuConvexSplit>,
+    /// The convex-splitting step's stress term of μ and its stabiliser's stiffness, where
+    /// stress acts on μ.
+    stress: Option<(BufId, BufId)>,
 }
 
 fn op() -> Op {
@@ -447,7 +455,22 @@ impl SystemStep {
             pull: k.zeros("reaction weight times mu", n),
             mode: d.mode,
         });
+        let coupled = elastic.as_ref().is_some_and(|e| e.stress_coupling);
+        let stress = (chem.faces.is_some() && coupled)
+            .then(|| (k.zeros("stress term", n), k.zeros("stress stiffness", n)));
+        let convex = match chem.faces {
+            Some(_) => Some(GpuConvexSplit::new(
+                &ctx,
+                problem,
+                &problem.initial_c,
+                (k.buffer(c), k.buffer(mu)),
+                stress.map(|(a, b)| (k.buffer(a), k.buffer(b))),
+            )?),
+            None => None,
+        };
         Ok(SystemStep {
+            convex,
+            stress,
             ctx,
             fft,
             k,
@@ -637,6 +660,9 @@ impl SystemStep {
 
 impl SystemStep {
     pub fn step(&mut self, dt: f64) -> Result<StepReport> {
+        if self.convex.is_some() {
+            return self.step_convex(dt);
+        }
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
         self.params.dt = dt as f32;
         self.k.write_params(&self.params);
@@ -792,6 +818,82 @@ impl SystemStep {
         self.report(elastic_iterations, elastic_residual)
     }
 
+    /// The convex-splitting step of `dt`, halved where Newton does not converge at it (as the
+    /// CPU's `step_convex`).
+    fn step_convex(&mut self, dt: f64) -> Result<StepReport> {
+        let mut report = StepReport::default();
+        let mut pending = vec![(dt, 0u32)];
+        while let Some((h, depth)) = pending.pop() {
+            if self.stress.is_some() {
+                let (iterations, residual) = self.ensure_elastic()?;
+                if report.elastic_iterations == 0 {
+                    report.elastic_residual = residual;
+                }
+                report.elastic_iterations += iterations;
+                self.encode_stress_terms();
+            }
+            let convex = self.convex.as_mut().expect("a cell with faces");
+            match convex.step(&self.ctx, h)? {
+                Ok(out) => {
+                    report.newton_iterations += out.newton_iterations as u64;
+                    report.linear_iterations += out.linear_iterations as u64;
+                    report.ions_added += out.ions_added;
+                    report.mu_e = out.mu_e.or(report.mu_e);
+                    report.max_dc = report.max_dc.max(out.max_dc);
+                    // As the CPU: c is extended into the pores after each step.
+                    let mut enc = self.k.encoder();
+                    self.extend(&mut enc, self.c);
+                    self.k.submit(enc);
+                    if let Some(el) = self.elastic.as_mut() {
+                        el.fresh = false;
+                    }
+                }
+                Err(_) if depth < MAX_HALVINGS => {
+                    report.newton_iterations += MAX_NEWTON as u64;
+                    pending.push((0.5 * h, depth + 1));
+                    pending.push((0.5 * h, depth + 1));
+                }
+                Err(failed) => {
+                    return Err(Error::NotConverged {
+                        dt,
+                        residual_c: failed.residual_c,
+                        residual_mu: failed.residual_mu,
+                    });
+                }
+            }
+        }
+        report.non_finite = self.convex.as_ref().map_or(0, |c| c.non_finite());
+        Ok(report)
+    }
+
+    /// The stress term of μ and its stabiliser's stiffness at the solved state, into the
+    /// convex-splitting step's fields (cpu/mod.rs `stress_terms`).
+    fn encode_stress_terms(&self) {
+        let (Some((potential, stiffness)), Some(el)) = (self.stress, self.elastic.as_ref()) else {
+            return;
+        };
+        let (k, n) = (&self.k, self.n);
+        let mut enc = k.encoder();
+        k.run(&mut enc, "fill", op(), &[potential], n);
+        k.run(
+            &mut enc,
+            "elastic_potential",
+            op(),
+            &[
+                potential, el.strain, el.eigen, el.deigen, el.local, self.psi,
+            ],
+            n,
+        );
+        k.run(
+            &mut enc,
+            "elastic_stiffness",
+            op(),
+            &[stiffness, el.deigen, el.local, self.psi],
+            n,
+        );
+        k.submit(enc);
+    }
+
     /// The step's scalars, read back once.
     fn report(&mut self, elastic_iterations: u64, elastic_residual: f64) -> Result<StepReport> {
         let s = self.scalars()?;
@@ -826,6 +928,19 @@ impl SystemStep {
         for &name in names {
             let values = match name {
                 FieldName::C => self.read(self.c)?,
+                FieldName::Mu if self.convex.is_some() => {
+                    if self.stress.is_some() {
+                        self.ensure_elastic()?;
+                        self.encode_stress_terms();
+                    }
+                    let mut enc = self.k.encoder();
+                    if let Some(convex) = &self.convex {
+                        convex.potential(&mut enc);
+                    }
+                    self.extend(&mut enc, self.mu);
+                    self.k.submit(enc);
+                    self.read(self.mu)?
+                }
                 FieldName::Mu => {
                     self.ensure_elastic()?;
                     let mut enc = self.k.encoder();

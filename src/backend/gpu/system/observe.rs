@@ -137,7 +137,9 @@ impl SystemStep {
                 self.materials,
             ));
         }
-        let energy_gradient = if self.pores.is_some() {
+        let energy_gradient = if let Some(convex) = &self.convex {
+            convex.gradient_energy(&self.ctx)?
+        } else if self.pores.is_some() {
             0.5 * self.kappa * at(OBS + 8) * dv
         } else {
             0.5 * self.kappa * at(OBS + 8) / n as f64 * dv
