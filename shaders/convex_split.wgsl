@@ -16,8 +16,10 @@
 // (`params.reference`, exact in f64 on the host). What moves ions are their differences, the
 // overpotentials μ_e − μ and the steps of μ between voxels, often 1e-4 of μ itself (μ ≈ −18 kT
 // in the anodes): absolute, f32 would resolve them to ~1e-2 and the galvanostat's current to
-// 1e-4; relative to the reference, to f32's 6e-8 of their own size. The free-energy functions
-// take the absolute ν, formed where they are called.
+// 1e-4; relative to the reference, to f32's 6e-8 of their own size. The hosts' u0 are shifted
+// by the reference too (the host rewrites them when it moves), so the free-energy functions
+// take and return potentials relative to it: σ(ν + u0) sees ν + u0, a logit of a few kT, not
+// the sum of two numbers of 100 kT.
 //
 // Newton vectors hold (μ block, c block, μ_e): 2·len + 1 floats.
 
@@ -246,16 +248,28 @@ fn cs_sublattices_at(h: Host, c: f32, cbar: f32) -> Point {
     var hi = logit - umin;
     let scale = min(cc, cb);
     var nu = 0.5 * (lo + hi);
+    // The sites outside every segment (none when they tile [0, 1]).
+    var rest = 1.0;
+    for (var j = 0u; j < h.segments; j = j + 1u) {
+        rest = rest - (h.seg[j].y - h.seg[j].x);
+    }
     for (var k = 0u; k < 80u; k = k + 1u) {
         var sum = 0.0;
+        var vacant = rest;
         var slope = 0.0;
         for (var j = 0u; j < h.segments; j = j + 1u) {
             let s = h.seg[j];
             let y = cs_logistic(nu + s.z);
+            let v = cs_logistic(-(nu + s.z));
             sum = sum + (s.y - s.x) * y;
-            slope = slope + (s.y - s.x) * y * cs_logistic(-(nu + s.z));
+            vacant = vacant + (s.y - s.x) * v;
+            slope = slope + (s.y - s.x) * y * v;
         }
-        let r = sum - cc;
+        // Matched on the smaller side, c or 1 − c, which each side of the state holds exactly.
+        var r = sum - cc;
+        if (cb < cc) {
+            r = cb - vacant;
+        }
         if (abs(r) <= 4.0 * EPSILON * scale) {
             break;
         }
@@ -288,15 +302,17 @@ fn cs_host_at(h: Host, c: f32, cbar: f32) -> Point {
     let s = h.seg[0];
     let w = s.y - s.x;
     let y = (c - s.x) / w;
+    // 1 − y from 1 − c, exact near a full host (1.0 − y would keep none of its digits there).
+    let ybar = ((s.y - 1.0) + cbar) / w;
     let a = clamp(y, LOG_FLOOR, 1.0);
-    let b = clamp(((s.y - 1.0) + cbar) / w, LOG_FLOOR, 1.0);
+    let b = clamp(ybar, LOG_FLOOR, 1.0);
     let concave = max(s.w, 0.0);
     let convex = min(s.w, 0.0);
     return Point(
-        -s.z + log(a) - log(b) + convex * (1.0 - 2.0 * y),
+        -s.z + log(a) - log(b) + convex * (ybar - y),
         (1.0 / (a * b) - 2.0 * convex) / w,
-        concave * (1.0 - 2.0 * y),
-        max(w * y * (1.0 - y), 0.0),
+        concave * (ybar - y),
+        max(w * y * ybar, 0.0),
         c,
         cbar,
     );
@@ -396,7 +412,7 @@ fn begin_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
     }
     var o = old[i];
     o.nu = o.nu + params.shift;
-    let p = cs_voxel_of_nu(i, o.nu + params.reference, o.c);
+    let p = cs_voxel_of_nu(i, o.nu, o.c);
     o.frozen = p.e + stress_mu[i];
     o.stabiliser = stress_stiffness[i];
     o.rho = site[i].psi * site[i].rate * cs_exchange(o.c);
@@ -735,7 +751,7 @@ fn newton_update(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_wor
     }
     var it = iterate[i];
     let step = clamp(it.dnu * solution[len + i], -MAX_POTENTIAL_STEP, MAX_POTENTIAL_STEP);
-    let p = cs_voxel_of_nu(i, it.nu + step + params.reference, it.c);
+    let p = cs_voxel_of_nu(i, it.nu + step, it.c);
     it.nu = it.nu + step;
     it.c = p.c;
     it.dnu = p.dnu;
@@ -837,14 +853,14 @@ fn potential_field(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_w
         return;
     }
     let o = old[i];
-    let p = cs_voxel_of_nu(i, o.nu + params.reference, o.c);
+    let p = cs_voxel_of_nu(i, o.nu, o.c);
     var s = 0.0;
     for (var a = 0u; a < params.n.w; a = a + 1u) {
         let down = cs_down(i, a);
         s = s + gradient[a * params.len + i] * (o.c - old[cs_up(i, a)].c)
             + gradient[a * params.len + down] * (o.c - old[down].c);
     }
-    mu_field[i] = p.nu + p.e + params.kappa * s / site[i].psi + stress_mu[i];
+    mu_field[i] = (p.nu + p.e + params.kappa * s / site[i].psi + stress_mu[i]) + params.reference;
 }
 
 // Per workgroup Σ over each voxel's upward faces of ψ_f (c_i − c_j)²/Δx² (the gradient energy

@@ -1,5 +1,6 @@
 //! What both backends' convex-splitting steps share (model.md §8, "The convex-splitting step"):
-//! Newton's tolerances and limits, and what a step reports. The CPU's step is
+//! Newton's tolerances and limits, what a step reports, and the per-voxel layouts of the
+//! device's step (shaders/convex_split.wgsl), which its CPU mirrors take too. The CPU's step is
 //! `backend::cpu::convex_split` (f64), the GPU's `backend::gpu::convex_split` (f32, the same
 //! tolerances counted beyond f32's round-off).
 
@@ -43,4 +44,89 @@ pub struct Outcome {
 pub struct NotConverged {
     pub residual_c: f64,
     pub residual_mu: f64,
+}
+
+/// The step's uniform; twin of convex_split.wgsl's `struct ConvexParams`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct ConvexParams {
+    pub n: [u32; 4],
+    pub len: u32,
+    pub components: u32,
+    pub mobility: u32,
+    pub exchange: u32,
+    pub kappa: f32,
+    pub dt: f32,
+    pub galvanostatic: u32,
+    pub current: f32,
+    pub mu_e: f32,
+    pub reference: f32,
+    pub shift: f32,
+    pub pad0: u32,
+}
+
+/// A host's regular solution; twin of convex_split.wgsl's `struct Host`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct HostParams {
+    pub segments: u32,
+    pub pad: [u32; 3],
+    /// (c_min, c_max, u0, omega) per segment.
+    pub seg: [[f32; 4]; 4],
+}
+
+/// A voxel's static data; twin of convex_split.wgsl's `struct Site`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Site {
+    pub psi: f32,
+    pub rate: f32,
+    pub hosts: f32,
+    pub only: u32,
+}
+
+/// `Site::only` off the solid, and in a mixture of hosts.
+pub const OFF: u32 = u32::MAX - 1;
+pub const MIXED: u32 = u32::MAX;
+
+/// A voxel's state at the start of a step; twin of convex_split.wgsl's `struct Old`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Old {
+    pub c: f32,
+    pub nu: f32,
+    pub frozen: f32,
+    pub rho: f32,
+    pub stabiliser: f32,
+    pub blocking: f32,
+    pub mu0: f32,
+    pub pad0: f32,
+}
+
+/// A voxel's Newton iterate; twin of convex_split.wgsl's `struct Iterate`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Iterate {
+    pub c: f32,
+    pub nu: f32,
+    pub mu: f32,
+    pub dnu: f32,
+}
+
+/// The step's scalars; twin of convex_split.wgsl's `struct Status`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Status {
+    pub mu_e: f32,
+    pub r1: f32,
+    pub r2: f32,
+    pub rg: f32,
+    pub rho_sum: f32,
+    pub pull: f32,
+    pub rho_mu: f32,
+    pub ions: f32,
+    pub max_dc: f32,
+    pub non_finite: f32,
+    pub gradient: f32,
+    pub pad0: f32,
 }

@@ -121,6 +121,8 @@ fn gpu_backend_runs_or_refuses_clearly() {
         "--set",
         "time.end=5",
         "--set",
+        "time.dt_max=1.0",
+        "--set",
         "output.images=false",
         "--out",
         out.to_str().unwrap(),

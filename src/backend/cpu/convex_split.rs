@@ -23,11 +23,13 @@
 
 use rayon::prelude::*;
 
+use super::chemistry::exchange_factor;
 use super::krylov::minres;
 use super::multigrid::Multigrid;
+use crate::config::Exchange;
 use crate::convex_split::{
-    LINEAR_LOOSE, LINEAR_TIGHT, MAX_LINEAR, MAX_POTENTIAL_STEP, ROUND_OFF_MARGIN, TOLERANCE_C,
-    TOLERANCE_MU,
+    ConvexParams, Iterate, LINEAR_LOOSE, LINEAR_TIGHT, MAX_LINEAR, MAX_POTENTIAL_STEP, OFF, Old,
+    ROUND_OFF_MARGIN, Site, Status, TOLERANCE_C, TOLERANCE_MU,
 };
 pub use crate::convex_split::{MAX_NEWTON, NotConverged, Outcome};
 use crate::finite_volume::{Faces, add_face_sums, neighbour, neighbours_at};
@@ -607,4 +609,89 @@ pub fn faces_apply(n: [usize; 3], dim: usize, g: &[Vec<f64>], x: &[f64], out: &m
             *o = s;
         }
     });
+}
+
+// Mirrors of convex_split.wgsl's pointwise entry points, in its binding order, on the device's
+// layouts (`crate::convex_split`) and in f64 through `Chemistry`, the physics both backends
+// share (its hosts and weights stand for the `hosts` and `weights` bindings). They check the
+// port, entry point by entry point (tests/gpu_convex_split.rs); the step above is the
+// reference the device's step is checked against whole.
+
+/// `begin_step` (its potentials relative to `params.reference`, as the device's): each solid
+/// voxel's explicit potential, reaction conductance, stabiliser and
+/// site blocking at the old state (c⁰, ν⁰ moved by `params.shift`), and the iterate started
+/// there. `rate` is the reaction's r(x) of the sites (`Site::rate`).
+pub fn begin_step(
+    params: &ConvexParams,
+    chem: &Chemistry,
+    site: &[Site],
+    old: &mut [Old],
+    iterate: &mut [Iterate],
+    stress_mu: &[f64],
+    stress_stiffness: &[f64],
+) {
+    let exchange = if params.exchange == 1 {
+        Exchange::SiteLimited
+    } else {
+        Exchange::Constant
+    };
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            continue;
+        }
+        let o = &mut old[i];
+        let nu = f64::from(o.nu) + f64::from(params.shift);
+        let c = chem.convex_inverse_at(i, nu + f64::from(params.reference), f64::from(o.c));
+        let (_, dnu, e) = chem.convex_split_at(i, c);
+        let rate = f64::from(site[i].rate);
+        o.nu = nu as f32;
+        o.frozen = (e + stress_mu[i]) as f32;
+        o.stabiliser = stress_stiffness[i] as f32;
+        o.rho = if rate > 0.0 {
+            (f64::from(site[i].psi) * rate * exchange_factor(exchange, f64::from(o.c))) as f32
+        } else {
+            0.0
+        };
+        o.blocking = if params.mobility == 1 {
+            chem.sublattice_blocking_at(i, c) as f32
+        } else {
+            1.0
+        };
+        iterate[i] = Iterate {
+            c: o.c,
+            nu: o.nu,
+            mu: 0.0,
+            dnu: dnu as f32,
+        };
+    }
+}
+
+/// `newton_update`: μ += δμ, ν moved by ν' δc (at most MAX_POTENTIAL_STEP), c = c(ν) and ν' at
+/// the new c, from the Newton vector `solution` (μ block, c block, μ_e); μ_e += δμ_e.
+pub fn newton_update(
+    params: &ConvexParams,
+    chem: &Chemistry,
+    site: &[Site],
+    iterate: &mut [Iterate],
+    solution: &[f64],
+    status: &mut Status,
+) {
+    let len = iterate.len();
+    if params.galvanostatic == 1 {
+        status.mu_e = (f64::from(status.mu_e) + solution[2 * len]) as f32;
+    }
+    for i in 0..len {
+        if site[i].only == OFF {
+            continue;
+        }
+        let it = &mut iterate[i];
+        let step =
+            (f64::from(it.dnu) * solution[len + i]).clamp(-MAX_POTENTIAL_STEP, MAX_POTENTIAL_STEP);
+        let nu = f64::from(it.nu) + step;
+        let c = chem.convex_inverse_at(i, nu + f64::from(params.reference), f64::from(it.c));
+        it.nu = nu as f32;
+        it.c = c as f32;
+        it.dnu = chem.convex_split_at(i, c).1 as f32;
+        it.mu = (f64::from(it.mu) + solution[i]) as f32;
+    }
 }

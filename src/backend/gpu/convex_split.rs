@@ -27,90 +27,7 @@ use crate::problem::{Mobility, Problem};
 /// stalls on round-off.
 const F32_LINEAR: f64 = 1e-6;
 
-/// The step's uniform; twin of `struct ConvexParams` in convex_split.wgsl.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct ConvexParams {
-    pub n: [u32; 4],
-    pub len: u32,
-    pub components: u32,
-    pub mobility: u32,
-    pub exchange: u32,
-    pub kappa: f32,
-    pub dt: f32,
-    pub galvanostatic: u32,
-    pub current: f32,
-    pub mu_e: f32,
-    pub reference: f32,
-    pub shift: f32,
-    pub pad0: u32,
-}
-
-/// A host's regular solution; twin of `struct Host`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct HostParams {
-    pub segments: u32,
-    pub pad: [u32; 3],
-    /// (c_min, c_max, u0, omega) per segment.
-    pub seg: [[f32; 4]; 4],
-}
-
-/// A voxel's static data; twin of `struct Site`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Site {
-    pub psi: f32,
-    pub rate: f32,
-    pub hosts: f32,
-    pub only: u32,
-}
-
-/// `Site::only` off the solid, and in a mixture of hosts.
-pub const OFF: u32 = u32::MAX - 1;
-pub const MIXED: u32 = u32::MAX;
-
-/// A voxel's state at the start of a step; twin of `struct Old`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Old {
-    pub c: f32,
-    pub nu: f32,
-    pub frozen: f32,
-    pub rho: f32,
-    pub stabiliser: f32,
-    pub blocking: f32,
-    pub mu0: f32,
-    pub pad0: f32,
-}
-
-/// A voxel's Newton iterate; twin of `struct Iterate`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Iterate {
-    pub c: f32,
-    pub nu: f32,
-    pub mu: f32,
-    pub dnu: f32,
-}
-
-/// The step's scalars; twin of `struct Status`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Status {
-    pub mu_e: f32,
-    pub r1: f32,
-    pub r2: f32,
-    pub rg: f32,
-    pub rho_sum: f32,
-    pub pull: f32,
-    pub rho_mu: f32,
-    pub ions: f32,
-    pub max_dc: f32,
-    pub non_finite: f32,
-    pub gradient: f32,
-    pub pad0: f32,
-}
+pub use crate::convex_split::{ConvexParams, HostParams, Iterate, MIXED, OFF, Old, Site, Status};
 
 const BEGIN_STEP: &[Binding] = bindings![
     params: Uniform @ 0, hosts: Read @ 1, weights: Read @ 2, site: Read @ 3,
@@ -397,6 +314,10 @@ pub struct GpuConvexSplit {
     driven: bool,
     /// The potentials' reference (kT) and the potentiostat's μ_e, exact.
     reference: f64,
+    /// The hosts' free energies and their segments' own u0 in f64 (the device's are shifted by
+    /// the reference).
+    hosts: Vec<HostParams>,
+    u0: Vec<[f64; 4]>,
     potentiostat: Option<f64>,
     /// Whether the last committed step left a non-finite c.
     non_finite: bool,
@@ -433,6 +354,7 @@ impl GpuConvexSplit {
         let (len, dim) = (grid.len(), grid.dim());
         let kk = chem.components.len();
         let mut hosts = Vec::with_capacity(kk);
+        let mut u0 = Vec::with_capacity(kk);
         for comp in &chem.components {
             let FreeEnergy::RegularSolution { segments } = &comp.free_energy else {
                 return Err(unsupported_error(problem));
@@ -441,10 +363,13 @@ impl GpuConvexSplit {
                 segments: segments.len() as u32,
                 ..HostParams::default()
             };
+            let mut own = [0.0; 4];
             for (j, s) in segments.iter().enumerate() {
                 h.seg[j] = [s.c_min as f32, s.c_max as f32, s.u0 as f32, s.omega as f32];
+                own[j] = s.u0;
             }
             hosts.push(h);
+            u0.push(own);
         }
         let drive = problem.drive.as_ref();
         // The potentials' first reference: the potentiostat's μ_e, else the mean ν of the
@@ -548,7 +473,7 @@ impl GpuConvexSplit {
         let status = Status::default();
         let fields = Fields {
             params: uniform(ctx, "convex params", &params),
-            hosts: buffer(ctx, "hosts", &hosts),
+            hosts: buffer(ctx, "hosts", &shifted(&hosts, &u0, reference)),
             weights: buffer(ctx, "host weights", &weights),
             site: buffer(ctx, "sites", &site),
             flux: buffer(ctx, "flux faces", &flat(&faces.flux)),
@@ -587,6 +512,8 @@ impl GpuConvexSplit {
             driven: drive.is_some(),
             non_finite: false,
             reference,
+            hosts,
+            u0,
             potentiostat,
         })
     }
@@ -610,6 +537,11 @@ impl GpuConvexSplit {
             let mu_e = self.reference + f64::from(self.status(ctx)?.mu_e);
             self.params.shift = (self.reference - mu_e) as f32;
             self.reference = mu_e;
+            ctx.queue.write_buffer(
+                &self.fields.hosts,
+                0,
+                bytemuck::cast_slice(&shifted(&self.hosts, &self.u0, mu_e)),
+            );
         }
         self.params.reference = self.reference as f32;
         if let Some(m) = self.potentiostat {
@@ -720,11 +652,67 @@ impl GpuConvexSplit {
         self.non_finite as u64
     }
 
+    /// The uniform as last written.
+    pub fn params(&self) -> &ConvexParams {
+        &self.params
+    }
+
+    /// The voxels' static data, as uploaded.
+    pub fn sites(&self, ctx: &GpuContext) -> Result<Vec<Site>> {
+        let words = ctx.read_f32(&self.fields.site)?;
+        Ok(bytemuck::cast_slice::<f32, Site>(&words).to_vec())
+    }
+
+    /// The Newton iterate per voxel.
+    pub fn iterate(&self, ctx: &GpuContext) -> Result<Vec<Iterate>> {
+        let words = ctx.read_f32(&self.fields.iterate)?;
+        Ok(bytemuck::cast_slice::<f32, Iterate>(&words).to_vec())
+    }
+
+    /// Sets the old state, the iterate and the Newton solution vector (for the mirror tests of
+    /// single entry points).
+    pub fn write(&self, ctx: &GpuContext, old: &[Old], iterate: &[Iterate], solution: &[f32]) {
+        let q = &ctx.queue;
+        q.write_buffer(&self.fields.old, 0, bytemuck::cast_slice(old));
+        q.write_buffer(&self.fields.iterate, 0, bytemuck::cast_slice(iterate));
+        q.write_buffer(&self.fields.solution, 0, bytemuck::cast_slice(solution));
+        q.write_buffer(&self.fields.params, 0, bytemuck::bytes_of(&self.params));
+    }
+
+    /// Runs one entry point over the voxels (a one-workgroup entry once), alone.
+    pub fn run_entry(&self, ctx: &GpuContext, entry: &str) {
+        let mut enc = Recorder::new(&ctx.device);
+        let threads = match ENTRY_POINTS.iter().find(|(e, _)| *e == entry) {
+            Some(_) if entry.starts_with("fold") || entry == "apply_node" => Threads::One,
+            Some(_) if entry == "settle_galvanostat" => Threads::One,
+            Some(_) => Threads::PerElement(self.len),
+            None => panic!("no entry point {entry}"),
+        };
+        self.kernels.run(&mut enc, entry, &self.fields, threads);
+        ctx.queue.submit([enc.finish()]);
+    }
+
     /// The state as (c, ν) per voxel.
     pub fn state(&self, ctx: &GpuContext) -> Result<Vec<Old>> {
         let words = ctx.read_f32(&self.fields.old)?;
         Ok(bytemuck::cast_slice::<f32, Old>(&words).to_vec())
     }
+}
+
+/// The hosts with each segment's u0 raised by `reference`, so that ν + u0 = (ν − reference) +
+/// (u0 + reference): the device's potentials are relative to the reference.
+fn shifted(hosts: &[HostParams], u0: &[[f64; 4]], reference: f64) -> Vec<HostParams> {
+    hosts
+        .iter()
+        .zip(u0)
+        .map(|(h, own)| {
+            let mut h = *h;
+            for (seg, u) in h.seg.iter_mut().zip(own).take(h.segments as usize) {
+                seg[2] = (u + reference) as f32;
+            }
+            h
+        })
+        .collect()
 }
 
 fn unsupported_error(problem: &Problem) -> Error {
