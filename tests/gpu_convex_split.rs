@@ -341,3 +341,185 @@ fn pointwise_entry_points_match_their_cpu_mirrors() {
         }
     }
 }
+
+/// The step's entry points over faces and Newton vectors against their CPU mirrors, each fed
+/// the device's own inputs (the state after `begin_step` on random c from 1e-4 to 1 − 1e-4,
+/// then a random Newton increment: δμ ±0.05 kT, c moved by ±1 %), on the Sn/HC and P2/O3 cells
+/// at dt_max: `face_conductance`, `start_potential`, `residuals`, the operator (`apply_saddle`
+/// with `apply_node`) on a random vector and `flux_form`. Sums of a few f32 terms: each result
+/// within 1e-5 of its field's largest value (the flux-formed c within 1e-5 of the largest
+/// change it makes; R2, a small difference of ψ μ and ψ (ν + e), within 1e-5 of those terms).
+#[test]
+fn face_entry_points_match_their_cpu_mirrors() {
+    use swellfield::backend::cpu::convex_split as cpu;
+    use swellfield::backend::gpu::context::GpuContext;
+    use swellfield::backend::gpu::convex_split::{GpuConvexSplit, Iterate, OFF, Old};
+    use swellfield::backend::gpu::typed::storage;
+    use swellfield::free_energy::logistic;
+    use swellfield::initial::SplitMix64;
+    use wgpu::util::DeviceExt;
+    let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
+    let wide = |v: &[f32]| -> Vec<f64> { v.iter().map(|&x| f64::from(x)).collect() };
+    let check = |what: &str, cpu: &[f64], gpu: &[f64], tol: f64| {
+        let (err, at) = worst(cpu, gpu);
+        println!("{what}: {err:.2e} of its largest at {at}");
+        assert!(err <= tol, "{what} at {at}: {} / {}", cpu[at], gpu[at]);
+    };
+    for name in ["configs/sn_hard_carbon.toml", "configs/p2_o3_cathode.toml"] {
+        let problem = common::problem(name, &["grid.n=[32, 32]"]);
+        let n = problem.grid.len();
+        let faces = problem.chemistry.faces.as_ref().unwrap();
+        let flat = |g: &[Vec<f64>]| -> Vec<f64> { g.iter().take(2).flatten().copied().collect() };
+        let (flux, gradient) = (flat(&faces.flux), flat(&faces.gradient));
+        let (cf, mf) = (storage(&ctx, "c", n), storage(&ctx, "mu", n));
+        let mut step =
+            GpuConvexSplit::new(&ctx, &problem, &problem.initial_c, (&cf, &mf), None).unwrap();
+        step.set_dt(problem.time.dt_max);
+        let chem = &problem.chemistry;
+        let sites = step.sites(&ctx).unwrap();
+        let params = *step.params();
+        let reference = f64::from(params.reference);
+        let mut rng = SplitMix64(29);
+        let mut old = vec![Old::default(); n];
+        for (i, o) in old.iter_mut().enumerate() {
+            o.c = logistic(-9.2 + 18.4 * rng.next_f64()) as f32;
+            if sites[i].only != OFF {
+                o.nu = (chem.convex_split_at(i, f64::from(o.c)).0 - reference) as f32;
+            }
+        }
+        step.write(
+            &ctx,
+            &old,
+            &vec![Iterate::default(); n],
+            &vec![0.0; 2 * n + 1],
+        );
+        step.run_entry(&ctx, "begin_step");
+        let (old, it) = (step.state(&ctx).unwrap(), step.iterate(&ctx).unwrap());
+
+        step.run_entry(&ctx, "face_conductance");
+        let mut conduct = vec![0.0; 2 * n];
+        cpu::face_conductance(&params, &flux, &mut conduct, &old, &mut vec![0.0; 2 * n]);
+        check(
+            &format!("{name} face_conductance"),
+            &conduct,
+            &wide(&step.conductances(&ctx).unwrap()[..2 * n]),
+            1e-6,
+        );
+        let conduct = wide(&step.conductances(&ctx).unwrap()[..2 * n]);
+
+        step.run_entry(&ctx, "start_potential");
+        step.run_entry(&ctx, "fold_start");
+        let (mut cpu_old, mut cpu_it) = (old.clone(), it.clone());
+        let rho_sum = cpu::start_potential(&params, &sites, &gradient, &mut cpu_old, &mut cpu_it);
+        let gpu_old = step.state(&ctx).unwrap();
+        check(
+            &format!("{name} start_potential"),
+            &cpu_old.iter().map(|o| f64::from(o.mu0)).collect::<Vec<_>>(),
+            &gpu_old.iter().map(|o| f64::from(o.mu0)).collect::<Vec<_>>(),
+            1e-5,
+        );
+        let status = step.scalars(&ctx).unwrap();
+        assert!((f64::from(status.rho_sum) - rho_sum).abs() <= 1e-5 * rho_sum.abs());
+
+        // A Newton iterate away from the start.
+        let mut moved = step.iterate(&ctx).unwrap();
+        for (i, t) in moved.iter_mut().enumerate() {
+            if sites[i].only != OFF {
+                t.mu = (0.1 * rng.next_f64() - 0.05) as f32;
+                t.c = (f64::from(t.c) * (0.99 + 0.02 * rng.next_f64())).min(0.999_9) as f32;
+            }
+        }
+        step.write(&ctx, &gpu_old, &moved, &vec![0.0; 2 * n + 1]);
+        step.run_entry(&ctx, "residuals");
+        step.run_entry(&ctx, "fold_residuals");
+        let mu_e = f64::from(step.scalars(&ctx).unwrap().mu_e);
+        let mut rhs = vec![0.0; 2 * n + 1];
+        cpu::residuals(
+            &params, &sites, &gradient, &conduct, &gpu_old, &moved, &mut rhs, mu_e,
+        );
+        let gpu_rhs = wide(&step.rhs(&ctx).unwrap());
+        check(
+            &format!("{name} residuals R1"),
+            &rhs[..n],
+            &gpu_rhs[..n],
+            1e-5,
+        );
+        // R2 is the small difference of ψ μ and ψ (ν + e): within 1e-5 of those terms.
+        let terms = (0..n)
+            .filter(|&i| sites[i].only != OFF)
+            .map(|i| {
+                let o = &gpu_old[i];
+                f64::from(sites[i].psi)
+                    * (f64::from(o.mu0).abs()
+                        + f64::from(moved[i].nu).abs()
+                        + f64::from(o.frozen).abs())
+            })
+            .fold(0.0, f64::max);
+        let r2 = (n..2 * n)
+            .map(|k| (rhs[k] - gpu_rhs[k]).abs())
+            .fold(0.0, f64::max);
+        println!("{name} residuals R2: {:.2e} of its terms", r2 / terms);
+        assert!(
+            r2 <= 1e-5 * terms,
+            "{name} residuals R2: {r2:e} against terms {terms:e}"
+        );
+
+        let operand: Vec<f64> = (0..2 * n + 1).map(|_| rng.next_f64() - 0.5).collect();
+        let operand32: Vec<f32> = operand.iter().map(|&v| v as f32).collect();
+        let operand_b = ctx
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("operand"),
+                contents: bytemuck::cast_slice(&operand32),
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+            });
+        let product_b = storage(&ctx, "product", 2 * n + 1);
+        step.apply(&ctx, &operand_b, &product_b);
+        let operand = wide(&operand32);
+        let mut product = vec![0.0; 2 * n + 1];
+        cpu::apply_saddle(
+            &params,
+            &sites,
+            &gradient,
+            &conduct,
+            &gpu_old,
+            &moved,
+            &operand,
+            &mut product,
+        );
+        let gpu_product = wide(&ctx.read_f32(&product_b).unwrap());
+        check(
+            &format!("{name} apply μ block"),
+            &product[..n],
+            &gpu_product[..n],
+            1e-5,
+        );
+        check(
+            &format!("{name} apply c block"),
+            &product[n..2 * n],
+            &gpu_product[n..2 * n],
+            1e-5,
+        );
+        let node = (product[2 * n] - gpu_product[2 * n]).abs();
+        assert!(
+            node <= 1e-5 * product[2 * n].abs().max(1e-30),
+            "{name} apply_node {node:e}"
+        );
+
+        step.run_entry(&ctx, "flux_form");
+        let mut c_new = wide(&gpu_old.iter().map(|o| o.c).collect::<Vec<_>>());
+        cpu::flux_form(
+            &params, &sites, &conduct, &gpu_old, &moved, mu_e, &mut c_new,
+        );
+        let gpu_c = wide(&ctx.read_f32(&cf).unwrap());
+        let change: Vec<f64> = (0..n)
+            .filter(|&i| sites[i].only != OFF)
+            .map(|i| c_new[i] - f64::from(gpu_old[i].c))
+            .collect();
+        let gpu_change: Vec<f64> = (0..n)
+            .filter(|&i| sites[i].only != OFF)
+            .map(|i| gpu_c[i] - f64::from(gpu_old[i].c))
+            .collect();
+        check(&format!("{name} flux_form"), &change, &gpu_change, 1e-5);
+    }
+}

@@ -695,3 +695,185 @@ pub fn newton_update(
         it.mu = (f64::from(it.mu) + solution[i]) as f32;
     }
 }
+
+/// `face_conductance`: each face's flux weight times the mean site blocking of its two sides,
+/// and dt times it for the Schur complement's V-cycle (axis-major, as `faces_apply`'s `g`).
+pub fn face_conductance(
+    params: &ConvexParams,
+    flux: &[f64],
+    conduct: &mut [f64],
+    old: &[Old],
+    schur_g: &mut [f64],
+) {
+    let (len, n) = (params.len as usize, mirror_grid(params));
+    for a in 0..params.n[3] as usize {
+        for i in 0..len {
+            let f = flux[a * len + i];
+            let up = neighbour(n, i, a, true);
+            let g = if f > 0.0 {
+                f * 0.5 * (f64::from(old[i].blocking) + f64::from(old[up].blocking))
+            } else {
+                0.0
+            };
+            conduct[a * len + i] = g;
+            schur_g[a * len + i] = f64::from(params.dt) * g;
+        }
+    }
+}
+
+/// The mirrors' grid from the uniform.
+fn mirror_grid(params: &ConvexParams) -> [usize; 3] {
+    [
+        params.n[0] as usize,
+        params.n[1] as usize,
+        params.n[2] as usize,
+    ]
+}
+
+/// Σ_faces w (x_i − x_j) around voxel i, `w` axis-major face weights.
+fn mirror_faces(params: &ConvexParams, w: &[f64], i: usize, x: impl Fn(usize) -> f64) -> f64 {
+    let (len, n) = (params.len as usize, mirror_grid(params));
+    (0..params.n[3] as usize)
+        .map(|a| {
+            let (up, down) = (neighbour(n, i, a, true), neighbour(n, i, a, false));
+            w[a * len + i] * (x(i) - x(up)) + w[a * len + down] * (x(i) - x(down))
+        })
+        .sum()
+}
+
+/// `start_potential`: μ⁰ = ν + e + (κ/ψ)(A c) into `Old::mu0`, the iterate's increment 0; returns
+/// Σ ρ (what `fold_start` folds).
+pub fn start_potential(
+    params: &ConvexParams,
+    site: &[Site],
+    gradient: &[f64],
+    old: &mut [Old],
+    iterate: &mut [Iterate],
+) -> f64 {
+    let mut rho = 0.0;
+    let c: Vec<f64> = iterate.iter().map(|t| f64::from(t.c)).collect();
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            continue;
+        }
+        let ac = f64::from(params.kappa) * mirror_faces(params, gradient, i, |j| c[j]);
+        old[i].mu0 = (f64::from(iterate[i].nu)
+            + f64::from(old[i].frozen)
+            + ac / f64::from(site[i].psi)) as f32;
+        iterate[i].mu = 0.0;
+        rho += f64::from(old[i].rho);
+    }
+    rho
+}
+
+/// The iterate's μ of voxel i, μ⁰ + δ.
+fn mirror_mu(old: &[Old], iterate: &[Iterate], i: usize) -> f64 {
+    f64::from(old[i].mu0) + f64::from(iterate[i].mu)
+}
+
+/// `residuals`: R1 = ψ (c − c⁰) + dt K μ − dt ρ (μ_e − μ) and R2 = ψ (μ − f − e) − κ A c,
+/// negated into `rhs`; returns Σ ρ (μ_e − μ) (the galvanostat's sum).
+#[expect(clippy::too_many_arguments, reason = "the entry point's bindings")]
+pub fn residuals(
+    params: &ConvexParams,
+    site: &[Site],
+    gradient: &[f64],
+    conduct: &[f64],
+    old: &[Old],
+    iterate: &[Iterate],
+    rhs: &mut [f64],
+    mu_e: f64,
+) -> f64 {
+    let len = params.len as usize;
+    let dt = f64::from(params.dt);
+    let mu = |j: usize| mirror_mu(old, iterate, j);
+    let c = |j: usize| f64::from(iterate[j].c);
+    let mut pull = 0.0;
+    for i in 0..len {
+        if site[i].only == OFF {
+            rhs[i] = 0.0;
+            rhs[len + i] = 0.0;
+            continue;
+        }
+        let (o, it, p) = (&old[i], &iterate[i], f64::from(site[i].psi));
+        let rho = f64::from(o.rho);
+        let eta = mu_e - mu(i);
+        let f = f64::from(it.nu) + f64::from(o.stabiliser) * (c(i) - f64::from(o.c));
+        let r1 = p * (c(i) - f64::from(o.c)) + dt * mirror_faces(params, conduct, i, mu)
+            - dt * rho * eta;
+        let r2 = p * (mu(i) - f - f64::from(o.frozen))
+            - f64::from(params.kappa) * mirror_faces(params, gradient, i, c);
+        rhs[i] = -r1;
+        rhs[len + i] = -r2;
+        pull += rho * eta;
+    }
+    pull
+}
+
+/// `apply_saddle` and `apply_node`: the Newton system's operator on `operand` into `product`.
+#[expect(clippy::too_many_arguments, reason = "the entry point's bindings")]
+pub fn apply_saddle(
+    params: &ConvexParams,
+    site: &[Site],
+    gradient: &[f64],
+    conduct: &[f64],
+    old: &[Old],
+    iterate: &[Iterate],
+    operand: &[f64],
+    product: &mut [f64],
+) {
+    let len = params.len as usize;
+    let dt = f64::from(params.dt);
+    let galvanostatic = params.galvanostatic == 1;
+    let e = if galvanostatic { operand[2 * len] } else { 0.0 };
+    let (mut pulled, mut rho_sum) = (0.0, 0.0);
+    for i in 0..len {
+        if site[i].only == OFF {
+            product[i] = operand[i];
+            product[len + i] = operand[len + i];
+            continue;
+        }
+        let (v1, v2) = (operand[i], operand[len + i]);
+        let kx = mirror_faces(params, conduct, i, |j| operand[j]);
+        let ax = mirror_faces(params, gradient, i, |j| operand[len + j]);
+        let p = f64::from(site[i].psi);
+        let rho = f64::from(old[i].rho);
+        let df = f64::from(iterate[i].dnu) + f64::from(old[i].stabiliser);
+        product[i] = dt * (kx + rho * (v1 - e)) + p * v2;
+        product[len + i] = p * v1 - p * df * v2 - f64::from(params.kappa) * ax;
+        pulled += rho * v1;
+        rho_sum += rho;
+    }
+    product[2 * len] = if galvanostatic {
+        dt * (-pulled + rho_sum * operand[2 * len])
+    } else {
+        operand[2 * len]
+    };
+}
+
+/// `flux_form`: the new c from the face fluxes, c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ, Newton's c where
+/// that falls outside (0, 1), into `c_field`.
+pub fn flux_form(
+    params: &ConvexParams,
+    site: &[Site],
+    conduct: &[f64],
+    old: &[Old],
+    iterate: &[Iterate],
+    mu_e: f64,
+    c_field: &mut [f64],
+) {
+    let dt = f64::from(params.dt);
+    let mu = |j: usize| mirror_mu(old, iterate, j);
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            continue;
+        }
+        let net = -mirror_faces(params, conduct, i, mu) + f64::from(old[i].rho) * (mu_e - mu(i));
+        let c = f64::from(old[i].c) + dt * net / f64::from(site[i].psi);
+        c_field[i] = if c > 0.0 && c < 1.0 {
+            c
+        } else {
+            f64::from(iterate[i].c)
+        };
+    }
+}

@@ -669,6 +669,36 @@ impl GpuConvexSplit {
         Ok(bytemuck::cast_slice::<f32, Iterate>(&words).to_vec())
     }
 
+    /// Sets dt for [`Self::write`] (for the mirror tests; a step sets its own).
+    pub fn set_dt(&mut self, dt: f64) {
+        self.params.dt = dt as f32;
+    }
+
+    /// This step's face conductances, axis-major.
+    pub fn conductances(&self, ctx: &GpuContext) -> Result<Vec<f32>> {
+        ctx.read_f32(&self.fields.conduct)
+    }
+
+    /// The Newton right-hand side (μ block, c block, μ_e row).
+    pub fn rhs(&self, ctx: &GpuContext) -> Result<Vec<f32>> {
+        ctx.read_f32(&self.fields.rhs)
+    }
+
+    /// The step's scalars.
+    pub fn scalars(&self, ctx: &GpuContext) -> Result<Status> {
+        self.status(ctx)
+    }
+
+    /// Records the Newton system's operator on `operand` into `product` and runs it.
+    pub fn apply(&self, ctx: &GpuContext, operand: &B, product: &B) {
+        let mut enc = Recorder::new(&ctx.device);
+        let f = self.fields.with(operand, product);
+        self.kernels
+            .run(&mut enc, "apply_saddle", &f, Threads::PerElement(self.len));
+        self.kernels.run(&mut enc, "apply_node", &f, Threads::One);
+        ctx.queue.submit([enc.finish()]);
+    }
+
     /// Sets the old state, the iterate and the Newton solution vector (for the mirror tests of
     /// single entry points).
     pub fn write(&self, ctx: &GpuContext, old: &[Old], iterate: &[Iterate], solution: &[f32]) {
