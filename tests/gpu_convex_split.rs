@@ -346,7 +346,8 @@ fn pointwise_entry_points_match_their_cpu_mirrors() {
 /// the device's own inputs (the state after `begin_step` on random c from 1e-4 to 1 − 1e-4,
 /// then a random Newton increment: δμ ±0.05 kT, c moved by ±1 %), on the Sn/HC and P2/O3 cells
 /// at dt_max: `face_conductance`, `start_potential`, `residuals`, the operator (`apply_saddle`
-/// with `apply_node`) on a random vector and `flux_form`. Sums of a few f32 terms: each result
+/// with `apply_node`) on a random vector, `flux_form`, then on the committed state
+/// `potential_field` and `gradient_energy`, and `newton_blocks` and `settle_galvanostat`. Sums of a few f32 terms: each result
 /// within 1e-5 of its field's largest value (the flux-formed c within 1e-5 of the largest
 /// change it makes; R2, a small difference of ψ μ and ψ (ν + e), within 1e-5 of those terms).
 #[test]
@@ -521,5 +522,73 @@ fn face_entry_points_match_their_cpu_mirrors() {
             .map(|i| gpu_c[i] - f64::from(gpu_old[i].c))
             .collect();
         check(&format!("{name} flux_form"), &change, &gpu_change, 1e-5);
+
+        // The committed state's outputs.
+        let committed = step.state(&ctx).unwrap();
+        step.run_entry(&ctx, "potential_field");
+        let mut mu = vec![0.0; n];
+        cpu::potential_field(
+            &params,
+            chem,
+            &sites,
+            &gradient,
+            &committed,
+            &vec![0.0; n],
+            &mut mu,
+        );
+        let gpu_mu = wide(&ctx.read_f32(&mf).unwrap());
+        let solid: Vec<usize> = (0..n).filter(|&i| sites[i].only != OFF).collect();
+        let on = |v: &[f64]| -> Vec<f64> { solid.iter().map(|&i| v[i]).collect() };
+        check(
+            &format!("{name} potential_field"),
+            &on(&mu),
+            &on(&gpu_mu),
+            1e-5,
+        );
+        let energy = cpu::gradient_energy(&params, &gradient, &committed)
+            * 0.5
+            * f64::from(params.kappa)
+            * problem.grid.voxel_volume();
+        let gpu_energy = step.gradient_energy(&ctx).unwrap();
+        println!("{name} gradient_energy: {energy:.8e} / {gpu_energy:.8e}");
+        assert!(
+            (energy - gpu_energy).abs() <= 1e-5 * energy.abs(),
+            "{name} gradient_energy"
+        );
+
+        // The V-cycles' diagonals at the moved iterate.
+        step.write(&ctx, &gpu_old, &moved, &vec![0.0; 2 * n + 1]);
+        step.run_entry(&ctx, "newton_blocks");
+        let (mut schur, mut h) = (vec![0.0; n], vec![0.0; n]);
+        cpu::newton_blocks(
+            &params, &sites, &gradient, &gpu_old, &moved, &mut schur, &mut h,
+        );
+        let (gpu_schur, gpu_h) = step.blocks(&ctx).unwrap();
+        check(
+            &format!("{name} newton_blocks Ŝ"),
+            &schur,
+            &wide(&gpu_schur[..n]),
+            1e-5,
+        );
+        check(
+            &format!("{name} newton_blocks H"),
+            &h,
+            &wide(&gpu_h[..n]),
+            1e-5,
+        );
+
+        // The galvanostat settled from the residuals' sums (the P2/O3 cell is galvanostatic).
+        let before = step.scalars(&ctx).unwrap();
+        step.run_entry(&ctx, "settle_galvanostat");
+        let after = step.scalars(&ctx).unwrap();
+        let mut status = before;
+        cpu::settle_galvanostat(&params, &mut status);
+        let moved_by = (f64::from(status.mu_e) - f64::from(before.mu_e)).abs();
+        let miss = (f64::from(status.mu_e) - f64::from(after.mu_e)).abs();
+        println!("{name} settle_galvanostat: moved μ_e by {moved_by:.3e}, missed by {miss:.1e}");
+        assert!(
+            miss <= 1e-6 * (1.0 + f64::from(status.mu_e).abs()),
+            "{name} settle"
+        );
     }
 }

@@ -877,3 +877,76 @@ pub fn flux_form(
         };
     }
 }
+
+/// `newton_blocks`: the V-cycles' diagonals, Ŝ = dt ρ + ψ²/(ψ f' + κ Σ gradient weights) and H's
+/// own ψ f' (0 off the solid).
+pub fn newton_blocks(
+    params: &ConvexParams,
+    site: &[Site],
+    gradient: &[f64],
+    old: &[Old],
+    iterate: &[Iterate],
+    schur_diag: &mut [f64],
+    h_diag: &mut [f64],
+) {
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            schur_diag[i] = 0.0;
+            h_diag[i] = 0.0;
+            continue;
+        }
+        let p = f64::from(site[i].psi);
+        let df = f64::from(iterate[i].dnu) + f64::from(old[i].stabiliser);
+        let around = mirror_faces(params, gradient, i, |j| if j == i { 1.0 } else { 0.0 });
+        let h = p * df + f64::from(params.kappa) * around;
+        schur_diag[i] = f64::from(params.dt) * f64::from(old[i].rho) + p * p / h;
+        h_diag[i] = p * df;
+    }
+}
+
+/// `settle_galvanostat`: μ_e moved by (I − Σ ρ (μ_e − μ))/Σ ρ.
+pub fn settle_galvanostat(params: &ConvexParams, status: &mut Status) {
+    if params.galvanostatic == 1 {
+        status.mu_e = (f64::from(status.mu_e)
+            + (f64::from(params.current) - f64::from(status.pull)) / f64::from(status.rho_sum))
+            as f32;
+    }
+}
+
+/// `potential_field`: μ of the committed state, ν + e + (κ/ψ)(A c) + the stress term, absolute.
+pub fn potential_field(
+    params: &ConvexParams,
+    chem: &Chemistry,
+    site: &[Site],
+    gradient: &[f64],
+    old: &[Old],
+    stress_mu: &[f64],
+    mu_field: &mut [f64],
+) {
+    let reference = f64::from(params.reference);
+    let c = |j: usize| f64::from(old[j].c);
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            continue;
+        }
+        let ci = chem.convex_inverse_at(i, f64::from(old[i].nu) + reference, c(i));
+        let (nu, _, e) = chem.convex_split_at(i, ci);
+        let ac = f64::from(params.kappa) * mirror_faces(params, gradient, i, c);
+        mu_field[i] = nu + e + ac / f64::from(site[i].psi) + stress_mu[i];
+    }
+}
+
+/// `gradient_energy` with its fold: Σ over each voxel's upward faces of ψ_f (c_i − c_j)²/Δx².
+pub fn gradient_energy(params: &ConvexParams, gradient: &[f64], old: &[Old]) -> f64 {
+    let (len, n) = (params.len as usize, mirror_grid(params));
+    (0..len)
+        .map(|i| {
+            (0..params.n[3] as usize)
+                .map(|a| {
+                    let d = f64::from(old[i].c) - f64::from(old[neighbour(n, i, a, true)].c);
+                    gradient[a * len + i] * d * d
+                })
+                .sum::<f64>()
+        })
+        .sum()
+}

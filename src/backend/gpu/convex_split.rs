@@ -674,6 +674,14 @@ impl GpuConvexSplit {
         self.params.dt = dt as f32;
     }
 
+    /// The V-cycles' diagonals as `newton_blocks` left them: (Ŝ, H's own ψ f').
+    pub fn blocks(&self, ctx: &GpuContext) -> Result<(Vec<f32>, Vec<f32>)> {
+        Ok((
+            ctx.read_f32(&self.fields.schur_diag)?,
+            ctx.read_f32(&self.fields.h_diag)?,
+        ))
+    }
+
     /// This step's face conductances, axis-major.
     pub fn conductances(&self, ctx: &GpuContext) -> Result<Vec<f32>> {
         ctx.read_f32(&self.fields.conduct)
