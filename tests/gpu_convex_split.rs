@@ -37,7 +37,8 @@ fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64, mu_tol: f64) {
     let mut gpu =
         GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
     let dt = problem.time.dt_max;
-    let capacity = cpu.observe().unwrap().total_c / cpu.observe().unwrap().mean_c;
+    let first = cpu.observe().unwrap();
+    let capacity = first.total_c / first.mean_c;
     let start = gpu.observe().unwrap().total_c;
     let mut passed = 0.0;
     for s in 0..steps {

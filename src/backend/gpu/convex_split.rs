@@ -13,7 +13,7 @@ use super::minres::{GpuMinres, LinearOperator};
 use super::multigrid::{GpuMultigrid, MultigridKernels};
 use super::recorder::Recorder;
 use super::shaders;
-use super::typed::{Binding, Kernel, Threads, VOXELS, module, storage, uniform};
+use super::typed::{Binding, Kernel, Threads, module, storage, uniform};
 use crate::bindings;
 use crate::config::{DriveMode, Exchange};
 use crate::convex_split::{
@@ -149,6 +149,7 @@ impl ConvexSplitKernels {
 
 /// The step's buffers, each under the name its WGSL binding has. The Newton vectors' roles
 /// (operand, product, solution) are assigned per dispatch by [`Fields::with`].
+#[derive(Clone)]
 pub struct Fields {
     pub params: B,
     pub hosts: B,
@@ -217,38 +218,7 @@ impl Fields {
         Fields {
             operand: operand.clone(),
             product: product.clone(),
-            ..self.clone_fields()
-        }
-    }
-
-    fn clone_fields(&self) -> Fields {
-        Fields {
-            params: self.params.clone(),
-            hosts: self.hosts.clone(),
-            weights: self.weights.clone(),
-            site: self.site.clone(),
-            flux: self.flux.clone(),
-            gradient: self.gradient.clone(),
-            conduct: self.conduct.clone(),
-            old: self.old.clone(),
-            iterate: self.iterate.clone(),
-            stress_mu: self.stress_mu.clone(),
-            stress_stiffness: self.stress_stiffness.clone(),
-            rhs: self.rhs.clone(),
-            solution: self.solution.clone(),
-            partials: self.partials.clone(),
-            status: self.status.clone(),
-            schur_diag: self.schur_diag.clone(),
-            schur_g: self.schur_g.clone(),
-            h_diag: self.h_diag.clone(),
-            block_mu: self.block_mu.clone(),
-            block_c: self.block_c.clone(),
-            z_mu: self.z_mu.clone(),
-            z_c: self.z_c.clone(),
-            c_field: self.c_field.clone(),
-            mu_field: self.mu_field.clone(),
-            operand: self.operand.clone(),
-            product: self.product.clone(),
+            ..self.clone()
         }
     }
 }
@@ -429,9 +399,8 @@ impl GpuConvexSplit {
                 .collect()
         };
         let newton = 2 * len + 1;
-        let blocks = len.div_ceil(VOXELS as usize).max(1);
-        let gx = blocks.min(65_535);
-        let parts = gx * blocks.div_ceil(gx);
+        let [gx, gy] = Threads::PerElement(len).groups();
+        let parts = (gx * gy) as usize;
         let potentiostat = drive
             .filter(|d| d.mode == DriveMode::Potentiostatic)
             .map(|d| d.mu_e);

@@ -7,7 +7,7 @@
 use super::context::GpuContext;
 use super::recorder::Recorder;
 use super::shaders;
-use super::typed::{Binding, Kernel, Threads, VOXELS, module, storage};
+use super::typed::{Binding, Kernel, Threads, module, storage};
 use crate::bindings;
 use crate::error::Result;
 
@@ -202,9 +202,8 @@ pub struct GpuMinres {
 
 impl GpuMinres {
     pub fn new(ctx: &GpuContext, len: usize) -> Result<GpuMinres> {
-        let blocks = len.div_ceil(VOXELS as usize).max(1);
-        let gx = blocks.min(65_535);
-        let parts = gx * blocks.div_ceil(gx);
+        let [gx, gy] = Threads::PerElement(len).groups();
+        let parts = (gx * gy) as usize;
         let v = |name: &str| storage(ctx, name, len);
         Ok(GpuMinres {
             kernels: MinresKernels::new(ctx)?,

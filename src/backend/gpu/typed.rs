@@ -43,7 +43,8 @@ pub enum Threads {
 }
 
 impl Threads {
-    fn groups(self) -> [u32; 2] {
+    /// The dispatch's workgroups along x and y (what a reduction's partials are sized by).
+    pub fn groups(self) -> [u32; 2] {
         match self {
             Threads::PerElement(n) => {
                 let blocks = n.div_ceil(VOXELS as usize).max(1);
