@@ -87,14 +87,3 @@ fn fe_blocking(fe: FreeEnergy, c: f32) -> f32 {
     let y = (c - s.x) / (s.y - s.x);
     return max((s.y - s.x) * y * (1.0 - y), 0.0);
 }
-
-// The carriers w y and vacancies 1 − y of the segment holding c, each ≥ 0 ((1, 1) for the
-// double well): FreeEnergy::carriers_vacancies.
-fn fe_carriers(fe: FreeEnergy, c: f32) -> vec2<f32> {
-    if (fe.kind == 0u) {
-        return vec2<f32>(1.0);
-    }
-    let s = fe.seg[fe_segment(fe, c)];
-    let y = (c - s.x) / (s.y - s.x);
-    return max(vec2<f32>((s.y - s.x) * y, 1.0 - y), vec2<f32>(0.0));
-}

@@ -1,19 +1,10 @@
-// linalg.wgsl: vector updates, reductions and the scalar programs that keep the conjugate-
-// gradient solves (increment and elasticity) and the elastic fixed point on the device: α, β
-// and the stopping test are computed here, and once a solve is done its updates stand still
-// (`frozen`), so the host reads back one flag per batch of iterations. CPU counterparts: the rayon loops in
-// src/backend/cpu/implicit.rs and elasticity.rs (black-box pairs, like reduce.wgsl).
+// linalg.wgsl: vector updates, reductions and the scalar programs that keep the elastic
+// conjugate-gradient solve and the fixed point on the device: α, β and the stopping test are
+// computed here, and once a solve is done its updates stand still (`frozen`), so the host reads
+// back one flag per batch of iterations. CPU counterparts: the rayon loops in
+// src/backend/cpu/elasticity.rs (black-box pairs, like reduce.wgsl).
 
-// Scalar slots of the step (twins in src/backend/gpu/system.rs).
-const BEFORE: u32 = 16u;
-const NOW: u32 = 17u;
-const REST: u32 = 18u;
-const MU_E: u32 = 19u;
-const IONS: u32 = 20u;
-const SHIFT: u32 = 21u;
-const DELTA: u32 = 23u;
-const SHIFT_MOVED: u32 = 14u;
-const BOUND: u32 = 28u;
+// The commit's reduction lands here (twin in src/backend/gpu/system/mod.rs).
 const COMMIT: u32 = 24u;
 
 fn item(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
@@ -160,11 +151,6 @@ const START: u32 = 1u;
 const BEGIN: u32 = 2u;
 const ADVANCE: u32 = 3u;
 const CHECK: u32 = 4u;
-const GALVANOSTATIC: u32 = 5u;
-const BALANCE: u32 = 6u;
-const IONS_OF: u32 = 7u;
-const IONS_FIXED: u32 = 8u;
-const PROJECT: u32 = 9u;
 
 @compute @workgroup_size(1)
 fn scalar() {
@@ -218,48 +204,6 @@ fn scalar() {
                 scal[DONE] = 1.0;
             }
         }
-        case 5u: {
-            // The galvanostat's μ_e: the reaction's increment Σ ψ w (μ_e − μ) holds exactly
-            // dt I ions, given Σ_solid ψ w μ (scal[a]) and Σ_solid ψ w (scal[b]). A zero gain
-            // (every surface voxel full, or empty when extracting) gives a non-finite μ_e,
-            // which the host turns into an error.
-            let dt = params.dt;
-            let dv = params.voxel_volume;
-            scal[MU_E] = (dt * params.current + scal[op.a] * dv) / (scal[op.b] * dv);
-            scal[IONS] = dt * params.current;
-        }
-        case 6u: {
-            // The uniform shift of the solid that restores Σψc = before + ions, and the ions
-            // it moves (reported: cpu/mod.rs `shift_moved`).
-            let dv = params.voxel_volume;
-            let missing = scal[BEFORE] * dv + scal[IONS] - scal[NOW] * dv;
-            scal[SHIFT] = missing / params.solid_sites;
-            scal[SHIFT_MOVED] = abs(missing);
-        }
-        case 7u: {
-            // The potentiostat's μ_e and the ions its reaction adds, Σ ψ w (μ_e − μ), from
-            // Σ_solid ψ w μ (scal[a]) and Σ_solid ψ w (scal[b]).
-            scal[MU_E] = params.mu_e;
-            scal[IONS] = (params.mu_e * scal[op.b] - scal[op.a]) * params.voxel_volume;
-        }
-        case 9u: {
-            // A Newton step of the bound projection (bounds.wgsl) from its sums at ξ =
-            // scal[SHIFT]: δ = (T − Σ ψ clamp)/Σ_inside ψ, T = before + ions; flag 0 advances ξ
-            // by δ, flag 1 keeps δ for bound_apply.
-            let wanted = scal[BEFORE] + scal[IONS] / params.voxel_volume;
-            var delta = 0.0;
-            if (scal[BOUND] > 0.0) {
-                delta = (wanted - scal[BOUND + 3u]) / scal[BOUND];
-            }
-            if (op.flag == 0u) {
-                scal[SHIFT] = scal[SHIFT] + delta;
-            } else {
-                scal[DELTA] = delta;
-            }
-        }
-        default: {
-            scal[MU_E] = params.mu_e;
-            scal[IONS] = 0.0;
-        }
+        default: {}
     }
 }

@@ -9,7 +9,6 @@
 
 const OBS_C: u32 = 0u;
 const OBS_ENERGY: u32 = 1u;
-const OBS_GRADIENT: u32 = 2u;
 const OBS_PARSEVAL: u32 = 3u;
 const OBS_ELASTIC: u32 = 4u;
 const OBS_STRESS: u32 = 5u;
@@ -101,12 +100,6 @@ fn observe_partial(
                     v.y = e;
                 }
             }
-            case 2u: {
-                // (Σ ψ |∇c|², ·, ·, ·) over the solid (sums).
-                if (is_solid(s1[i])) {
-                    v.x = s1[i] * s7[i];
-                }
-            }
             case 3u: {
                 // (Σ |k|² |ĉ|², ·, ·, ·) over all modes (sums).
                 let k = mode_k(i, false);
@@ -179,16 +172,6 @@ fn observe_partial(
         }
     }
     reduce_workgroup(v, lid.x, wid.x + wid.y * groups.x);
-}
-
-// s0 += Re(s1)²: one axis of |∇c|².
-@compute @workgroup_size(256)
-fn add_square_real(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let i = item(gid, groups);
-    if (i >= params.count) {
-        return;
-    }
-    s0[i] = s0[i] + s1[2u * i] * s1[2u * i];
 }
 
 // s7 ← a derived field for snapshots: stress component `index` (0–5), von Mises (6) or the

@@ -22,25 +22,19 @@ struct Params {
     psi_floor: f32,
     mobility_kind: u32,
     components: u32,
-    groups: u32,
     materials: u32,
     anisotropic: u32,
     dim: u32,
     // Bit k set: Voigt component k has a free mean / varies in space.
     free_mask: u32,
     spectral_mask: u32,
-    current: f32,
-    mu_e: f32,
-    // The insertion's exchange factor: 0 constant, 1 2√(c(1 − c)) (`exchange_rate`).
-    exchange: u32,
-    solid_sites: f32,
     voxel_volume: f32,
     // The von Mises stress above which solid counts as overstressed (model units).
     overstress: f32,
     // The electrolyte's material index, or 2³²−1 when there is none.
     electrolyte: u32,
-    // The gradient stiffness in the reaction's G (chemistry.rs `gradient_stiffness`).
-    gradient: f32,
+    pad0: u32,
+    pad1: u32,
 };
 
 struct Op {
@@ -81,7 +75,6 @@ struct Op {
 // Scalar slots (twins in src/backend/gpu/system.rs).
 const RR: u32 = 0u;
 const BNORM2: u32 = 1u;
-const RZ: u32 = 2u;
 const PQ: u32 = 3u;
 const ALPHA: u32 = 4u;
 const BETA: u32 = 5u;
@@ -95,10 +88,8 @@ const LAMBDA_RANGE: u32 = 10u;
 const MU_RANGE: u32 = 12u;
 
 // Table layout: per component 24 floats (kind, segments, rho, a, b, 3 spare, 4 × segment),
-// then per group 2 (mobility, harmonic-mean mass), then per material 8 (λ0, μ0, dλ, dμ,
-// a, c, c_ref, spare).
+// then per material 8 (λ0, μ0, dλ, dμ, a, c, c_ref, spare).
 const COMPONENT_STRIDE: u32 = 24u;
-const GROUP_STRIDE: u32 = 2u;
 const MATERIAL_STRIDE: u32 = 8u;
 
 fn component_fe(m: u32) -> FreeEnergy {
@@ -111,12 +102,8 @@ fn component_fe(m: u32) -> FreeEnergy {
     return FreeEnergy(u32(table[b]), u32(table[b + 1u]), table[b + 2u], table[b + 3u], table[b + 4u], seg);
 }
 
-fn group_base(g: u32) -> u32 {
-    return params.components * COMPONENT_STRIDE + g * GROUP_STRIDE;
-}
-
 fn material_base(m: u32) -> u32 {
-    return params.components * COMPONENT_STRIDE + params.groups * GROUP_STRIDE + m * MATERIAL_STRIDE;
+    return params.components * COMPONENT_STRIDE + m * MATERIAL_STRIDE;
 }
 
 fn is_solid(psi: f32) -> bool {

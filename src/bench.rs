@@ -384,6 +384,11 @@ pub struct MultiCase {
     pub label: &'static str,
     pub sets: &'static [&'static str],
     pub steps: usize,
+    /// The stabilised-groups step of commit 3ff9fbd (with that commit's
+    /// `reaction_gradient = "spectral_radius"`) on the same case, ms per step: recorded on the
+    /// developer VM (2 cores of an AMD EPYC) on 2026-12-07 by this benchmark, in the same run
+    /// as the convex-splitting step, before that step was deleted (docs/benchmarks.md).
+    pub groups_ms: f64,
 }
 
 /// The cells: the main job's buffered cell at 128² and 256², and a porous two-host cell
@@ -393,11 +398,13 @@ pub const MULTI_CASES: [MultiCase; 3] = [
         label: "Sn@HC 128^2",
         sets: &[],
         steps: 10,
+        groups_ms: GROUPS_128,
     },
     MultiCase {
         label: "Sn@HC 256^2",
         sets: &["grid.n=[256, 256]"],
         steps: 5,
+        groups_ms: GROUPS_256,
     },
     MultiCase {
         label: "Sn@HC 64^3",
@@ -407,8 +414,14 @@ pub const MULTI_CASES: [MultiCase; 3] = [
             "microstructure.shapes[1].volume_fraction=0.12",
         ],
         steps: 3,
+        groups_ms: GROUPS_64_3,
     },
 ];
+
+/// The recorded stabilised-groups figures of [`MultiCase::groups_ms`], ms per step.
+const GROUPS_128: f64 = 73.3;
+const GROUPS_256: f64 = 564.7;
+const GROUPS_64_3: f64 = 649.1;
 
 /// The main job's config, which the multi-material cases start from.
 pub const MULTI_CONFIG: &str = "configs/sn_hard_carbon.toml";
@@ -427,52 +440,35 @@ pub struct MultiMeasurement {
     pub minres: f64,
 }
 
-/// Times the convex-splitting step and the stabilised-groups step (the multi-material step of
-/// commit 3ff9fbd, with the shipped config's `reaction_gradient = "spectral_radius"` of that
-/// commit) on each case, in this run: three warm-up steps, then `steps` steps at dt_max.
+/// Times the convex-splitting step on each case: three warm-up steps, then `steps` steps at
+/// dt_max; the stabilised-groups step's figures come from the case (recorded).
 pub fn run_multi(cases: &[MultiCase]) -> Result<Vec<MultiMeasurement>> {
     let mut rows = Vec::new();
     for case in cases {
-        let mut timed = Vec::new();
-        for scheme in [
-            &["cahn_hilliard.scheme=\"convex_splitting\""][..],
-            &[
-                "cahn_hilliard.scheme=\"stabilised_groups\"",
-                "drive.reaction_gradient=\"spectral_radius\"",
-            ][..],
-        ] {
-            let sets: Vec<String> = case
-                .sets
-                .iter()
-                .chain(scheme)
-                .map(|s| s.to_string())
-                .collect();
-            let loaded = crate::config::load(Path::new(MULTI_CONFIG), &sets)?;
-            let mut problem = Problem::new(&loaded.config)?;
-            problem.mechanics = None;
-            let mut backend = CpuBackend::new(&problem);
-            let dt = problem.time.dt_max;
-            for _ in 0..3 {
-                backend.step(dt)?;
-            }
-            let (mut newton, mut linear) = (0, 0);
-            let t0 = Instant::now();
-            for _ in 0..case.steps {
-                let r = backend.step(dt)?;
-                newton += r.newton_iterations;
-                linear += r.linear_iterations;
-            }
-            let ms = t0.elapsed().as_secs_f64() * 1e3 / case.steps as f64;
-            timed.push((ms, newton, linear, dt * problem.units.time));
+        let sets: Vec<String> = case.sets.iter().map(|s| s.to_string()).collect();
+        let loaded = crate::config::load(Path::new(MULTI_CONFIG), &sets)?;
+        let mut problem = Problem::new(&loaded.config)?;
+        problem.mechanics = None;
+        let mut backend = CpuBackend::new(&problem);
+        let dt = problem.time.dt_max;
+        for _ in 0..3 {
+            backend.step(dt)?;
         }
-        let (convex, groups) = (timed[0], timed[1]);
+        let (mut newton, mut linear) = (0, 0);
+        let t0 = Instant::now();
+        for _ in 0..case.steps {
+            let r = backend.step(dt)?;
+            newton += r.newton_iterations;
+            linear += r.linear_iterations;
+        }
+        let ms = t0.elapsed().as_secs_f64() * 1e3 / case.steps as f64;
         rows.push(MultiMeasurement {
             label: case.label,
-            dt_s: convex.3,
-            convex_ms: convex.0,
-            groups_ms: groups.0,
-            newton: convex.1 as f64 / case.steps as f64,
-            minres: convex.2 as f64 / convex.1.max(1) as f64,
+            dt_s: dt * problem.units.time,
+            convex_ms: ms,
+            groups_ms: case.groups_ms,
+            newton: newton as f64 / case.steps as f64,
+            minres: linear as f64 / newton.max(1) as f64,
         });
     }
     Ok(rows)
@@ -481,7 +477,7 @@ pub fn run_multi(cases: &[MultiCase]) -> Result<Vec<MultiMeasurement>> {
 /// The multi-material measurements as a Markdown table.
 pub fn multi_table(rows: &[MultiMeasurement]) -> String {
     let mut s = String::from(
-        "| cell (chemistry only, dt = dt_max) | convex splitting (ms/step) | (ms per simulated s) | Newton/step | MINRES/Newton | stabilised groups, 3ff9fbd (ms/step) | groups / convex |\n|---|---|---|---|---|---|---|\n",
+        "| cell (chemistry only, dt = dt_max) | convex splitting (ms/step) | (ms per simulated s) | Newton/step | MINRES/Newton | stabilised groups, 3ff9fbd (ms/step, recorded) | groups / convex |\n|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         s += &format!(

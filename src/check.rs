@@ -82,19 +82,13 @@ pub fn report(loaded: &LoadedConfig, pristine: bool) -> Result<String> {
         );
     } else {
         let max_d2 = p.max_d2();
-        let step = if p.chemistry.psi.is_some() {
-            "stabilised groups"
-        } else {
-            "spectral, one host filling the cell"
-        };
         let _ = writeln!(
             s,
-            "chemistry step: {step}; stabilisation A = {}, S = {:.4} (max f''/2 = {:.4}), {} \
-             mobility group(s){}",
+            "chemistry step: spectral, hosts of one site density and diffusivity filling the \
+             cell; stabilisation A = {}, S = {:.4} (max f''/2 = {:.4}){}",
             p.chemistry.stabilization,
             p.chemistry.stabilization_s,
             0.5 * max_d2,
-            p.chemistry.groups.len(),
             if p.unconditionally_stable() {
                 ": stable at any dt; dt is set by accuracy (time.max_dc)"
             } else {

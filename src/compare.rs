@@ -600,13 +600,6 @@ fn describe_drive(loaded: &LoadedConfig) -> String {
     if let Some(v) = d.cutoff_voltage_v {
         stops.push(format!("{v} V"));
     }
-    if loaded.config.cahn_hilliard.scheme == crate::config::Scheme::StabilisedGroups {
-        stops.push(format!(
-            "a bound transfer of {} of the capacity",
-            d.max_bound_transfer
-                .unwrap_or(crate::config::DEFAULT_MAX_BOUND_TRANSFER)
-        ));
-    }
     stops.push(format!("t = {} s", loaded.config.time.end));
     format!("{how}, stopping at {}", stops.join(" or "))
 }
@@ -702,25 +695,6 @@ fn summary_markdown(
         num(soc_end[1], 4),
         String::new(),
     );
-    // What the stabilised-groups step moved across the solid rather than by transport
-    // (docs/model.md §8, "Bounds"): the projection's cut and the final uniform shift,
-    // cumulative. The convex-splitting step moves nothing that way, so it has no such row.
-    if loaded.config.cahn_hilliard.scheme == crate::config::Scheme::StabilisedGroups {
-        let [moved_b, moved_p] = [0, 1].map(|r| {
-            format!(
-                "{} / {}",
-                pct(runs[r].last("bound_transfer")),
-                pct(runs[r].last("shift_transfer"))
-            )
-        });
-        row(
-            &mut s,
-            "moved non-locally, of the capacity: bound projection's cut / final uniform shift",
-            moved_b,
-            moved_p,
-            String::new(),
-        );
-    }
     let unit = if problems[0].grid.dim() == 2 {
         "mol per nm of depth"
     } else {

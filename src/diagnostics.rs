@@ -17,8 +17,6 @@ pub fn columns(problem: &Problem) -> Vec<String> {
         "voltage",
         "total_ions",
         "ion_balance_error",
-        "bound_transfer",
-        "shift_transfer",
         "swelling",
         "strain_xx",
         "strain_yy",
@@ -49,10 +47,6 @@ pub struct IonLedger {
     pub initial: f64,
     /// Σ of every step's inserted ions.
     pub inserted: f64,
-    /// Σ of the ions every step's bound projection moved (cpu/bounds.rs).
-    pub bound_moved: f64,
-    /// Σ of the ions every step's final uniform shift moved (StepReport::shift_moved).
-    pub shift_moved: f64,
     /// The last step's μ_e and elastic effort.
     pub mu_e: Option<f64>,
     pub elastic_iterations: u64,
@@ -62,8 +56,6 @@ pub struct IonLedger {
 impl IonLedger {
     pub fn record(&mut self, r: &StepReport) {
         self.inserted += r.ions_added;
-        self.bound_moved += r.bound_moved;
-        self.shift_moved += r.shift_moved;
         if r.mu_e.is_some() {
             self.mu_e = r.mu_e;
         }
@@ -106,8 +98,6 @@ pub fn values(problem: &Problem, obs: &Observables, ledger: &IonLedger) -> Vec<f
         ledger.voltage(problem),
         obs.total_c * u.ions_mol,
         (obs.total_c - ledger.initial - ledger.inserted) / problem.capacity,
-        ledger.bound_moved / problem.capacity,
-        ledger.shift_moved / problem.capacity,
         electrode_swelling(problem, e),
         e[0],
         e[1],

@@ -104,20 +104,6 @@ impl FreeEnergy {
         }
     }
 
-    /// The carriers `w y` and vacancies `1 − y` of the segment holding c, each ≥ 0, whose product
-    /// is [`Self::blocking`]: an upwind face takes the donor's carriers and the receiver's
-    /// vacancies. (1, 1) for the double well.
-    pub fn carriers_vacancies(&self, c: f64) -> (f64, f64) {
-        match self {
-            FreeEnergy::DoubleWell { .. } => (1.0, 1.0),
-            FreeEnergy::RegularSolution { segments } => {
-                let (j, y) = Self::locate(segments, c);
-                let s = &segments[j];
-                (((s.c_max - s.c_min) * y).max(0.0), (1.0 - y).max(0.0))
-            }
-        }
-    }
-
     /// f''(c), for the stabilisation constant and the stability estimate.
     pub fn d2(&self, c: f64) -> f64 {
         match self {

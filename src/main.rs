@@ -86,8 +86,8 @@ enum Command {
         /// With --gpu: time the CPU backend's full step on the same cases too.
         #[arg(long)]
         cpu_reference: bool,
-        /// Only the multi-material step: the convex-splitting step against the
-        /// stabilised-groups step on the main job's cell (no peers needed).
+        /// Only the multi-material step: the convex-splitting step on the main job's cell,
+        /// beside the recorded figures of commit 3ff9fbd's step (no peers needed).
         #[arg(long)]
         multi: bool,
     },
@@ -101,7 +101,7 @@ fn bench_multi(quick: bool) -> swellfield::Result<String> {
         &bench::MULTI_CASES[..]
     };
     eprintln!(
-        "timing the multi-material step: convex splitting against the stabilised groups ({})...",
+        "timing the multi-material step: convex splitting, beside 3ff9fbd's recorded figures ({})...",
         bench::MULTI_CONFIG
     );
     Ok(bench::multi_table(&bench::run_multi(cases)?))

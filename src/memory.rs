@@ -9,7 +9,7 @@
 //! tests/memory.rs holds it against the peak resident memory of real runs.
 
 use crate::backend::BackendChoice;
-use crate::config::{Config, FreeEnergyConfig, Scheme};
+use crate::config::{Config, FreeEnergyConfig};
 use crate::error::{Error, Result};
 
 /// Bytes of an f64.
@@ -63,19 +63,17 @@ impl Features {
                     .materials
                     .values()
                     .any(|m| m.yield_stress_gpa.is_some()),
-            finite_volumes: !double_well
-                && config.cahn_hilliard.scheme == Scheme::ConvexSplitting
-                && (hosts > 1.0 || pores),
+            finite_volumes: !double_well && (hosts > 1.0 || pores),
         }
     }
 
     /// Bytes per voxel of the problem itself (both backends build it on the host).
     fn problem(&self) -> f64 {
         let (m, h, d) = (self.materials, self.hosts, self.dim);
-        // φ per material, labels, c-axis, ψ per host, ψ, ψd, ∇ψ/ψ, nearest solid, the mobility
-        // groups' weights (a few), the initial c, the reaction's rate.
-        let mut b = F64 * m + 2.0 + 3.0 * F64 + F64 * h + 2.0 * F64 + 3.0 * F64 + 4.0;
-        b += 3.0 * F64 + 2.0 * F64;
+        // φ per material, labels, c-axis, ψ per host, ψ, ψd, nearest solid, the initial c, the
+        // reaction's rate.
+        let mut b = F64 * m + 2.0 + 3.0 * F64 + F64 * h + 2.0 * F64 + 4.0;
+        b += 2.0 * F64;
         if self.finite_volumes {
             // The faces: gradient and flux weights per axis, the solid mask.
             b += 2.0 * d * F64 + 1.0;
@@ -106,9 +104,6 @@ impl Features {
             // conductance per axis, x, b, r, divisor and parent; 4/3 of the finest over levels).
             b += (22.0 + 5.0 * d) * F64 + 4.0 * F64 + 12.0 * F64;
             b += 2.0 * (4.0 / 3.0) * (6.0 + d) * F64;
-        } else if !self.single_host_filling() {
-            // The stabilised-groups step's conjugate gradients and its groups' spectra.
-            b += 12.0 * F64;
         }
         b
     }
@@ -118,10 +113,6 @@ impl Features {
     fn outputs(&self) -> f64 {
         let fields = 2.0 + if self.mechanics { 10.0 } else { 0.0 };
         fields * (F64 + 4.0)
-    }
-
-    fn single_host_filling(&self) -> bool {
-        self.materials <= 1.0
     }
 }
 

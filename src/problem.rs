@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use crate::config::{
-    Boundary, Config, Direction, DriveMode, FreeEnergyConfig, OutOfPlane, Scheme, SolverKind,
+    Boundary, Config, Direction, DriveMode, FreeEnergyConfig, OutOfPlane, SolverKind,
 };
 use crate::error::{Error, Result};
 use crate::finite_volume::Faces;
@@ -26,20 +26,8 @@ use crate::microstructure::{self, Microstructure};
 use crate::units::{CM2_S, E_CHARGE, KB_EV, N_A, NM};
 
 /// Voxels with fewer sites than this fraction of the sparsest material's are not solid: μ is
-/// not evaluated there and they hold no ions (the smoothed-boundary threshold).
+/// not evaluated there and they hold no ions.
 pub const SOLID_FRACTION: f64 = 0.1;
-
-/// The implicit increment's mass on voxels that are not solid, in units of the floor ψ_floor.
-/// Those voxels hold no ions, but the groups' stabiliser spreads each increment into them, and
-/// the solid's count misses Σ mass Δc there, which the final uniform shift then returns over
-/// the whole solid: at a mass of ψ_floor itself, 15–60 % of each step's current in the
-/// galvanostatic sphere (0.48 of the capacity by SOC 0.95; model.md §8, "The final shift,
-/// reported"). At 1e-4 of it the share is 6000 times smaller, and the solve takes 12
-/// iterations where it took 9. (WGSL twin: implicit.wgsl `PORE_MASS`.)
-pub const PORE_MASS: f64 = 1e-4;
-
-/// Largest g'' (kT per unit c) the linearised insertion uses.
-pub const CURVATURE_CAP: f64 = 1e4;
 
 /// The mobility's dependence on c.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -96,16 +84,6 @@ pub struct Component {
     pub psi: Option<Vec<f64>>,
 }
 
-/// A mobility group of the stabilisation (model.md §8): voxels whose mobility is at most
-/// `mobility` share the implicit operator built with it.
-#[derive(Debug, Clone)]
-pub struct Group {
-    /// Largest d(x) c(1−c) of the group's voxels, for `A m_max (κk⁴ + Sk²)`.
-    pub mobility: f64,
-    /// 1 on the group's voxels, 0 elsewhere; `None` when there is one group.
-    pub weight: Option<Vec<f64>>,
-}
-
 /// The Cahn–Hilliard data.
 #[derive(Debug, Clone)]
 pub struct Chemistry {
@@ -117,22 +95,20 @@ pub struct Chemistry {
     /// ψ d(x) = Σ_m ψ_m D_m/D_ref, raised in the interface band; `None` when uniform 1.
     pub flux: Option<Vec<f64>>,
     pub mobility: Mobility,
-    /// ∇ψ/max(ψ, floor) per axis, for the smoothed-boundary gradient term; `None` when uniform.
-    pub grad_log_psi: Option<[Vec<f64>; 3]>,
     /// For every voxel the nearest solid voxel (itself if solid): c and μ are extended into
     /// the pores by copying, so spectral derivatives never see a jump at the solid's edge.
     pub nearest_solid: Option<Vec<u32>>,
-    pub groups: Vec<Group>,
+    /// m_max = ¼ of the largest d(x) (the largest d c(1 − c)), or the double well's 1: the
+    /// spectral step's stabiliser is `A m_max (κk⁴ + Sk²)`.
+    pub mobility_max: f64,
     /// κ per site in energy unit × ℓ².
     pub kappa: f64,
     /// A in `A m_max (κk⁴ + Sk²)`.
     pub stabilization: f64,
     /// S in the same operator.
     pub stabilization_s: f64,
-    /// `cahn_hilliard.scheme`.
-    pub scheme: Scheme,
     /// The finite-volume faces of the convex-splitting step; `Some` exactly where that step
-    /// runs (several hosts or pores, `scheme = "convex_splitting"`).
+    /// runs (several hosts or pores).
     pub faces: Option<Faces>,
 }
 
@@ -149,80 +125,10 @@ impl Chemistry {
         self.psi.as_ref().map_or(1.0, |p| p[i])
     }
 
-    /// The implicit increment's mass at voxel i: ψ on the solid, [`PORE_MASS`] ψ_floor
-    /// elsewhere.
-    #[inline]
-    pub fn mass_at(&self, i: usize) -> f64 {
-        if self.is_solid(i) {
-            self.psi_at(i)
-        } else {
-            PORE_MASS * self.psi_floor
-        }
-    }
-
-    /// Σ ψ over the solid voxels of `n`: the sites the step's final uniform shift spreads over.
-    pub fn solid_sites(&self, n: usize) -> f64 {
-        (0..n)
-            .filter(|&i| self.is_solid(i))
-            .map(|i| self.psi_at(i))
-            .sum()
-    }
-
-    /// Each mobility group's harmonic-mean mass over `n` voxels, for the preconditioner: it
-    /// weighs the pores' floor, which the arithmetic mean all but ignores (30-50 % fewer
-    /// iterations on porous cells). The pores count at ψ_floor, not at the operator's
-    /// [`PORE_MASS`] ψ_floor, whose harmonic mean would fall to the pores' and take the
-    /// preconditioner with it.
-    pub fn group_masses(&self, n: usize) -> Vec<f64> {
-        self.groups
-            .iter()
-            .map(|g| {
-                let (s, c) = (0..n)
-                    .map(|i| {
-                        let m = if self.is_solid(i) {
-                            self.psi_at(i)
-                        } else {
-                            self.psi_floor
-                        };
-                        (m, g.weight.as_ref().map_or(1.0, |w| w[i]))
-                    })
-                    .fold((0.0, 0.0), |a, (m, w)| (a.0 + w / m, a.1 + w));
-                if s > 0.0 { c / s } else { 1.0 }
-            })
-            .collect()
-    }
-
     /// Σ_m (ψ_m/ψ) q_m(c) at voxel i for a per-host quantity q (g', g'', the blocking
     /// factor): each host weighed by its share of the voxel's sites. With ψ uniform the weights
     /// are ψ_m themselves (they sum to 1), and one host is q(c) alone.
     #[inline]
-    /// [`Self::mixture`] of a pair of quantities, each host evaluated once.
-    fn mixture_pair(&self, i: usize, q: impl Fn(&FreeEnergy) -> (f64, f64)) -> (f64, f64) {
-        let add = |s: (f64, f64), w: f64, v: (f64, f64)| (s.0 + w * v.0, s.1 + w * v.1);
-        match &self.psi {
-            None if self.components.len() == 1 => q(&self.components[0].free_energy),
-            None => self.components.iter().fold((0.0, 0.0), |s, comp| {
-                add(
-                    s,
-                    comp.psi.as_ref().map_or(1.0, |p| p[i]),
-                    q(&comp.free_energy),
-                )
-            }),
-            Some(psi) => {
-                let s = self.components.iter().fold((0.0, 0.0), |s, comp| {
-                    let w = comp.psi.as_ref().map_or(1.0, |p| p[i]);
-                    if w > 0.0 {
-                        add(s, w, q(&comp.free_energy))
-                    } else {
-                        s
-                    }
-                });
-                let n = psi[i].max(self.psi_floor);
-                (s.0 / n, s.1 / n)
-            }
-        }
-    }
-
     fn mixture(&self, i: usize, q: impl Fn(&FreeEnergy) -> f64) -> f64 {
         match &self.psi {
             None if self.components.len() == 1 => q(&self.components[0].free_energy),
@@ -250,13 +156,6 @@ impl Chemistry {
         self.mixture(i, |fe| fe.mu(c))
     }
 
-    /// Σ_m (ψ_m/ψ) g_m''(c) at voxel i, floored at 0 (not capped; the reaction's stiffness caps
-    /// it at [`CURVATURE_CAP`], chemistry::reaction_stiffness).
-    #[inline]
-    pub fn mixture_curvature(&self, i: usize, c: f64) -> f64 {
-        self.mixture(i, |fe| fe.d2(c)).max(0.0)
-    }
-
     /// Σ_m (ψ_m/ψ) b_m(c) at voxel i: the site-blocking mobility factor of a mixture of hosts
     /// ([`FreeEnergy::blocking`]), weighted by their share of the voxel's sites as μ is; 1 for
     /// a constant mobility.
@@ -266,16 +165,6 @@ impl Chemistry {
             return 1.0;
         }
         self.mixture(i, |fe| fe.blocking(c))
-    }
-
-    /// (carriers, vacancies) at voxel i, each mixed as the mobility factor is.
-    #[inline]
-    pub fn carriers_vacancies_at(&self, i: usize, c: f64) -> (f64, f64) {
-        if self.mobility == Mobility::Constant {
-            return (1.0, 1.0);
-        }
-        // One pass over the hosts: each evaluates its segment once for both.
-        self.mixture_pair(i, |fe| fe.carriers_vacancies(c))
     }
 
     /// Σ_m ψ_m g_m(c) at voxel i: the chemical energy per model volume (of the sublattice
@@ -433,16 +322,12 @@ pub struct Drive {
     pub rate: Vec<f64>,
     /// How the step scales r with the filling: r j(c) (chemistry::exchange_factor).
     pub exchange: crate::config::Exchange,
-    /// The gradient stiffness in the reaction's G (chemistry::gradient_stiffness).
-    pub reaction_gradient: crate::config::ReactionGradient,
     /// Ions per model time (Σ ψ c ΔṼ units), signed: positive inserts.
     pub current: f64,
     /// μ_e of a potentiostatic drive, in kT.
     pub mu_e: f64,
     pub soc_target: Option<f64>,
     pub cutoff_voltage_v: Option<f64>,
-    /// Stop past this much bound-projection transfer, over the capacity.
-    pub max_bound_transfer: f64,
 }
 
 /// Everything a backend needs, in model units.
@@ -537,16 +422,11 @@ impl Problem {
                     psi_floor: 0.0,
                     flux: None,
                     mobility: Mobility::Constant,
-                    grad_log_psi: None,
                     nearest_solid: None,
-                    groups: vec![Group {
-                        mobility: 1.0,
-                        weight: None,
-                    }],
+                    mobility_max: 1.0,
                     kappa: ch.kappa.unwrap_or(0.0) / (ell * ell),
                     stabilization: ch.stabilization.unwrap_or(1.0),
                     stabilization_s: s,
-                    scheme: ch.scheme,
                     faces: None,
                 };
                 let units = Units {
@@ -631,12 +511,7 @@ impl Problem {
     /// scheme runs far beyond it; this is the scale it beats.
     pub fn explicit_dt_limit(&self) -> f64 {
         let k2 = self.grid.k2_max();
-        let m = self
-            .chemistry
-            .groups
-            .iter()
-            .map(|g| g.mobility)
-            .fold(0.0, f64::max);
+        let m = self.chemistry.mobility_max;
         let lmax = m * (self.chemistry.kappa * k2 * k2 + self.max_d2() * k2);
         2.0 / lmax
     }
@@ -664,7 +539,7 @@ type Physical = (
     f64,
 );
 
-/// The regular-solution problem: site densities, mobilities, stabilisation groups, mechanics
+/// The regular-solution problem: site densities, mobilities, faces, mechanics
 /// and drive from the materials and the microstructure.
 fn build_physical(
     config: &Config,
@@ -762,54 +637,15 @@ fn build_physical(
             *f = 0.0;
         }
     }
-    // Mobility groups: each distinct level of d(x) = flux/ψ (within a factor 2) is one group;
-    // a voxel joins the lowest level at or above its own d, so its stabilisation is never short.
-    // Only materials present in this cell: a pristine twin may drop one, and a group without
-    // voxels would leave the increment solve a direction it cannot precondition.
-    let mut levels: Vec<f64> = sites
+    // The spectral step's m_max: ¼ (the largest c(1 − c)) of the largest d present. Only
+    // materials in this cell count: a pristine twin may drop one.
+    let d_max = sites
         .iter()
         .filter(|&&m| micro.phi[m].iter().any(|&p| p > 0.0))
         .map(|&m| materials[m].diffusivity / d_ref)
-        .collect();
-    if band_used {
-        levels.push(d_int / d_ref);
-    }
-    levels.sort_by(f64::total_cmp);
-    let mut merged: Vec<f64> = Vec::new();
-    for l in levels.into_iter().rev() {
-        if merged.last().is_none_or(|&top: &f64| top > 2.0 * l) {
-            merged.push(l);
-        }
-    }
-    merged.reverse();
-    let groups = if merged.len() <= 1 || uniform_psi {
-        vec![Group {
-            mobility: 0.25 * merged.last().copied().unwrap_or(1.0),
-            weight: None,
-        }]
-    } else {
-        let mut weights = vec![vec![0.0; n]; merged.len()];
-        for i in 0..n {
-            let di = if psi[i] >= psi_floor {
-                flux[i] / psi[i]
-            } else {
-                0.0
-            };
-            let g = merged
-                .iter()
-                .position(|&l| l >= di * (1.0 - 1e-9))
-                .unwrap_or(merged.len() - 1);
-            weights[g][i] = 1.0;
-        }
-        merged
-            .iter()
-            .zip(weights)
-            .map(|(&l, w)| Group {
-                mobility: 0.25 * l,
-                weight: Some(w),
-            })
-            .collect()
-    };
+        .chain(band_used.then_some(d_int / d_ref))
+        .fold(0.0, f64::max);
+    let mobility_max = 0.25 * if d_max > 0.0 { d_max } else { 1.0 };
 
     // Gradient energy per site: from kappa_j_m (per volume of the densest host), or a width.
     let kappa = match (ch.kappa_j_m, ch.interface_width_nm) {
@@ -830,19 +666,6 @@ fn build_physical(
             strongest.kappa_for_width(w / ell)
         }
         (None, None) => 0.0,
-    };
-
-    // Smoothed-boundary gradient ∇ψ / max(ψ, floor), spectral.
-    let grad_log_psi = if uniform_psi {
-        None
-    } else {
-        let g = spectral_gradient(grid, &psi);
-        Some(g.map(|comp| {
-            comp.iter()
-                .zip(&psi)
-                .map(|(gv, &p)| gv / p.max(psi_floor))
-                .collect()
-        }))
     };
 
     // Electrolyte default stiffness: 1e-3 of the softest solid (model.md §2).
@@ -915,7 +738,7 @@ fn build_physical(
     let uniform_flux = flux
         .iter()
         .all(|&f| (f - flux[0]).abs() <= 1e-12 * flux[0].abs());
-    let faces = (ch.scheme == Scheme::ConvexSplitting && !(uniform_psi && uniform_flux))
+    let faces = (!(uniform_psi && uniform_flux))
         .then(|| Faces::new(grid, &psi, psi_floor, (!uniform).then_some(flux.as_slice())));
     let chemistry = Chemistry {
         components,
@@ -923,17 +746,15 @@ fn build_physical(
         psi_floor,
         flux: if uniform { None } else { Some(flux) },
         mobility: Mobility::SiteBlocking,
-        grad_log_psi,
         nearest_solid: if uniform_psi {
             None
         } else {
             Some(nearest_solid(grid, &psi, psi_floor))
         },
-        groups,
+        mobility_max,
         kappa,
         stabilization: ch.stabilization.unwrap_or(1.0),
         stabilization_s: ch.stabilization_s.unwrap_or(0.5 * s_default),
-        scheme: ch.scheme,
         faces,
     };
     let capacity: f64 = if uniform_psi {
@@ -968,14 +789,10 @@ fn build_physical(
             direction: dc.direction,
             rate,
             exchange: dc.exchange_current,
-            reaction_gradient: dc.reaction_gradient.unwrap_or_default(),
             current: sign * dc.c_rate.unwrap_or(0.0) * capacity * tau / 3600.0,
             mu_e: -dc.voltage_v.unwrap_or(0.0) / kt_ev,
             soc_target: dc.soc_target,
             cutoff_voltage_v: dc.cutoff_voltage_v,
-            max_bound_transfer: dc
-                .max_bound_transfer
-                .unwrap_or(crate::config::DEFAULT_MAX_BOUND_TRANSFER),
         }
     });
     let units = Units {

@@ -64,15 +64,6 @@ impl std::fmt::Display for RunSummary {
             self.backend.as_str(),
             self.out_dir.display()
         )?;
-        if self.stop == StopReason::BoundTransfer {
-            write!(
-                f,
-                "\nstopped at drive.max_bound_transfer: the bound projection had moved more than that \
-                 share of the capacity into voxels the step took out of [0, 1], so the limiter, not \
-                 the transport, was carrying the charge (docs/model.md §8, \"Bounds\"); raise it \
-                 (e.g. --set drive.max_bound_transfer=1) to charge on regardless"
-            )?;
-        }
         Ok(())
     }
 }
@@ -510,9 +501,6 @@ impl Simulation {
             if (inserting && v <= cut) || (!inserting && v >= cut) {
                 return Some(StopReason::CutoffVoltage);
             }
-        }
-        if self.ledger.bound_moved > d.max_bound_transfer * self.problem.capacity {
-            return Some(StopReason::BoundTransfer);
         }
         None
     }

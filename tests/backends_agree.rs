@@ -26,7 +26,7 @@ const SUMS: Tolerance = Tolerance {
 };
 
 fn compare(name: &str, sets: &[&str], steps: usize) {
-    let problem = common::gpu_problem(name, sets);
+    let problem = common::problem(name, sets);
     let mut cpu = CpuBackend::new(&problem);
     let mut gpu =
         GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));

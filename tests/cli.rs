@@ -98,8 +98,6 @@ fn gpu_backend_runs_or_refuses_clearly() {
          {c_min = 0.4, c_max = 0.6, u0_v = 3.8, omega_ev = 0.0}, \
          {c_min = 0.6, c_max = 0.8, u0_v = 3.5, omega_ev = 0.0}, \
          {c_min = 0.8, c_max = 1.0, u0_v = 3.3, omega_ev = 0.0}]",
-        "--set",
-        common::GPU_SCHEME,
     ]);
     assert!(!ok);
     assert!(

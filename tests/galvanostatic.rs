@@ -8,36 +8,26 @@ const KT_EV: f64 = 8.617_333_262e-5 * 298.0;
 /// The columns of a run, by name.
 type Columns = Vec<Vec<f64>>;
 
-/// Runs the config with overrides; returns (time, soc, voltage, ion balance error,
-/// shift_transfer) per output row.
+/// Runs the config with overrides; returns (time, soc, voltage, ion balance error) per output
+/// row.
 fn charge(sets: &[&str]) -> (Columns, tempfile::TempDir) {
     let mut all = vec!["output.images=false"];
     all.extend_from_slice(sets);
     let loaded = common::load("configs/verification/galvanostatic.toml", &all);
     let run = common::run_cpu(&loaded, "galvanostatic run");
     assert_eq!(run.summary.stop, swellfield::output::StopReason::SocTarget);
-    let names = [
-        "time",
-        "soc",
-        "voltage",
-        "ion_balance_error",
-        "shift_transfer",
-    ];
+    let names = ["time", "soc", "voltage", "ion_balance_error"];
     (names.iter().map(|n| run.column(n)).collect(), run.dir)
 }
 
-/// Ions added equal the charge passed to round-off at every output, nothing moves non-locally,
-/// and the state of charge
+/// Ions added equal the charge passed to round-off at every output, and the state of charge
 /// follows c₀ + C-rate · t / 3600 s exactly until the run stops at its target.
 #[test]
 fn ions_added_equal_charge_passed() {
     let (cols, dir) = charge(&[]);
-    let [t, soc, _, balance, shift] = &cols[..] else {
-        unreachable!("five columns")
+    let [t, soc, _, balance] = &cols[..] else {
+        unreachable!("four columns")
     };
-    // The convex-splitting step forms each voxel's c from its face fluxes: nothing is shifted
-    // across the solid.
-    assert!(shift.iter().all(|&v| v == 0.0), "shift_transfer {shift:?}");
     for i in 0..t.len() {
         assert!(
             balance[i].abs() < 1e-13,
@@ -151,55 +141,4 @@ fn potentiostatic_hold_settles_on_the_equilibrium_composition() {
             balance[i]
         );
     }
-}
-
-/// Under the stabilised-groups step (the GPU's multi-material step), a run stops once the bound
-/// projection has moved `drive.max_bound_transfer` of the capacity,
-/// says why, and has written every row up to the one that crossed it: Sn@HC-1-2 at 32², whose
-/// Sn empties into the carbon in its first steps (model.md §8, "Bounds"), against a limit of
-/// 0.5 % that it passes within a few tens of seconds.
-#[test]
-fn a_run_stops_where_the_limiter_carries_the_charge() {
-    let limit = 0.005;
-    let loaded = common::load(
-        "configs/sn_hard_carbon_1_2.toml",
-        &[
-            "grid.n=[32, 32]",
-            "output.images=false",
-            "output.every_steps=5",
-            &format!("drive.max_bound_transfer={limit}"),
-            common::GPU_SCHEME,
-        ],
-    );
-    let run = common::run_cpu(&loaded, "Sn@HC-1-2 at 32²");
-    assert_eq!(
-        run.summary.stop,
-        swellfield::output::StopReason::BoundTransfer
-    );
-    assert!(run.summary.to_string().contains("drive.max_bound_transfer"));
-    // Two mobility groups (Sn and hard carbon), whose stabiliser does not conserve at their
-    // edge: the final uniform shift moves ions every step, and the column says how many.
-    let shift = run.column("shift_transfer");
-    assert!(
-        shift.windows(2).all(|w| w[1] >= w[0]),
-        "cumulative: {shift:?}"
-    );
-    assert!(
-        *shift.last().unwrap() > 1e-4,
-        "shift_transfer {:?}",
-        shift.last()
-    );
-    let moved = run.column("bound_transfer");
-    let (last, before) = moved.split_last().expect("rows");
-    assert!(*last > limit, "stopped at {last}");
-    assert!(
-        before.len() > 2,
-        "only {} rows before the stop",
-        before.len()
-    );
-    assert!(before.iter().all(|&m| m <= limit), "{before:?}");
-    assert!(
-        before.iter().any(|&m| m > 0.0),
-        "nothing cut before the stop"
-    );
 }

@@ -1,112 +1,91 @@
-//! model.md §7 case 7 for the multi-material GPU step (pores, several hosts, the finite-volume
-//! flux, the implicit increment, the drive and elasticity): the f32 GPU backend against the f64
-//! CPU reference after N steps of each material-system config and the verification cases that
-//! use this step, field by field, on the adapter CI has (lavapipe).
+//! model.md §7 case 7 for the multi-material GPU backend: the f32 GPU against the f64 CPU
+//! reference after N steps of each shipped config and of the verification cases that run it
+//! (pores or several hosts: the convex-splitting step; hosts of one density with mechanics: the
+//! spectral step with the elastic solve), field by field and observable by observable, on the
+//! adapter CI has (lavapipe).
 //!
-//! Both backends solve their linear systems iteratively: the increment to relative residual
-//! 1e-8 (CPU) and 1e-6 (GPU, the f32 floor), the elasticity to `mechanics.tolerance`, set here
-//! to 1e-6 for both. Their answers differ by (condition number × residual), not by round-off
-//! alone, so the fields are compared in the max norm relative to each field's largest value:
-//! `‖gpu − cpu‖∞ ≤ tol ‖cpu‖∞`, tol = 1e-3 for c and strain-like fields, and μ, whose
-//! logarithm amplifies the difference of c near c = 0, ten times that (measured: 1e-7 to 7e-5
-//! on every field but Si/MoSe2/C's c). Strain is compared on the solid: in pores and
-//! electrolyte, 1e-3 of the softest solid's stiffness, a residual of 1e-6 leaves it free to a
-//! few per cent (Si/MoSe2/C's closed pores: 1.5e-2 of the largest strain), while the stress
-//! there, and so von Mises everywhere, stays tied.
+//! Newton stops on both backends where each voxel's residuals fall below their round-off (f64 on
+//! the CPU, f32 on the device, `ROUND_OFF_MARGIN` times ε times the magnitudes each equation
+//! sums), so the two states differ by what f32 resolves of the converged solution: c and μ to
+//! 1e-7..3e-5 of their largest values over the handful of steps compared (measured, in
+//! docs/verification.md), held to 1e-4. Each voxel's ion balance holds on the device to f32
+//! round-off: the ions in the cell follow the charge passed to 1e-6 of the capacity.
 //!
-//! The stabilising operator `dt A m_g (κk⁴ + Sk²)` of a fast mobility group reaches 1e4–1e5 ψ̄
-//! at the grid's highest modes in Sn/HC and P2/O3, but 5e6 on Si/MoSe2/C's MoSe2 group (its D
-//! is 2400 times Si's) against ψ ≈ 0.03 at the shell's outer edge; f32 round-off in that group
-//! pass is amplified accordingly, and c there differs by 1e-3 of its largest value after a few
-//! steps (doubling the increment solve's iterations or tightening its tolerance to 1e-8 changes
-//! nothing). That case is held to 5e-3.
+//! The elastic solves stop at a relative residual (`mechanics.tolerance`, set here to 1e-6 on
+//! both backends, the f32 floor), so strain and stress differ by (condition number × residual):
+//! compared in the max norm relative to each field's largest value, 1e-3. Strain is compared on
+//! the solid: in pores and electrolyte, 1e-3 of the softest solid's stiffness, a residual of
+//! 1e-6 leaves it free to a few per cent, while the stress there, and so von Mises everywhere,
+//! stays tied.
 
 mod common;
 
+use common::worst;
 use swellfield::backend::gpu::GpuBackend;
 use swellfield::backend::{Backend, Observables, cpu::CpuBackend};
 use swellfield::fields::FieldName;
 
-/// Largest |gpu − cpu| and where, and the field's largest |cpu|.
-fn worst(a: &[f64], b: &[f64]) -> (f64, usize, f64) {
-    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let (d, at) = a
-        .iter()
-        .zip(b)
-        .enumerate()
-        .map(|(i, (x, y))| ((x - y).abs(), i))
-        .fold((0.0, 0), |m, v| if v.0 > m.0 { v } else { m });
-    (d, at, scale)
+/// Tolerances of one agreement case, each relative to the field's largest value.
+struct Tolerances {
+    c: f64,
+    mu: f64,
+    /// Strain and von Mises.
+    mechanics: f64,
 }
 
-fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
+/// c and μ to 1e-4, strain and von Mises to 1e-3 (module doc).
+const USUAL: Tolerances = Tolerances {
+    c: 1e-4,
+    mu: 1e-4,
+    mechanics: 1e-3,
+};
+
+fn agree(name: &str, sets: &[&str], steps: usize, tol: Tolerances) {
     let mut sets = sets.to_vec();
-    let problem0 = common::gpu_problem(name, &sets);
-    if problem0.mechanics.is_some() {
+    if common::problem(name, &sets).mechanics.is_some() {
         sets.push("mechanics.tolerance=1e-6");
     }
-    let problem = common::gpu_problem(name, &sets);
+    let problem = common::problem(name, &sets);
     let mut cpu = CpuBackend::new(&problem);
     let mut gpu =
         GpuBackend::new(&problem).unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
-    let dt = problem.time.dt_max * 0.05;
+    let dt = problem.time.dt_max;
+    let first = cpu.observe().unwrap();
+    let capacity = first.total_c / first.mean_c;
+    let start = gpu.observe().unwrap().total_c;
+    let mut passed = 0.0;
     for s in 0..steps {
         let a = cpu.step(dt).unwrap();
         let b = gpu.step(dt).unwrap();
+        // The charge passed: the CPU's, exact to f64 round-off.
+        passed += a.ions_added;
         println!(
-            "{name} step {s}: max_dc {:.4e} / {:.4e}, mu_e {:?} / {:?}, ions {:.4e} / {:.4e}, elastic iterations {} / {}",
+            "{name} step {s}: max_dc {:.4e} / {:.4e}, mu_e {:?} / {:?}, ions {:.6e} / {:.6e}, Newton {} / {}, MINRES {} / {}, elastic {} / {}",
             a.max_dc,
             b.max_dc,
             a.mu_e,
             b.mu_e,
             a.ions_added,
             b.ions_added,
+            a.newton_iterations,
+            b.newton_iterations,
+            a.linear_iterations,
+            b.linear_iterations,
             a.elastic_iterations,
-            b.elastic_iterations
+            b.elastic_iterations,
         );
-        assert!(
-            (a.max_dc - b.max_dc).abs() <= 1e-2 * a.max_dc + 1e-7,
-            "{name} step {s}: max_dc cpu {} gpu {}",
-            a.max_dc,
-            b.max_dc
-        );
-        if let (Some(x), Some(y)) = (a.mu_e, b.mu_e) {
-            assert!(
-                (x - y).abs() <= 1e-3 * x.abs(),
-                "{name} step {s}: mu_e cpu {x} gpu {y}"
-            );
-        }
-        assert!((a.ions_added - b.ions_added).abs() <= 1e-5 * a.ions_added.abs() + 1e-12);
-        // The final uniform shift (StepReport::shift_moved) is a difference of two sums of
-        // order Σψc: f32 resolves it to ~1e-6 of Σψc, so it is compared where the drive makes
-        // it a share of the current, to 2 % of the larger of the two.
-        println!(
-            "{name} step {s}: shift {:.4e} / {:.4e}",
-            a.shift_moved, b.shift_moved
-        );
-        if a.ions_added != 0.0 {
-            let scale = a.shift_moved.max(0.05 * a.ions_added.abs());
-            assert!(
-                (a.shift_moved - b.shift_moved).abs() <= 0.02 * scale,
-                "{name} step {s}: shift cpu {} gpu {}",
-                a.shift_moved,
-                b.shift_moved
-            );
-        }
     }
-    let mut fields = vec![(FieldName::C, c_tol), (FieldName::Mu, 1e-2)];
+    let mut fields = vec![(FieldName::C, tol.c), (FieldName::Mu, tol.mu)];
     if problem.mechanics.is_some() {
         for k in 0..6 {
-            fields.push((FieldName::Strain(k), 1e-3));
+            fields.push((FieldName::Strain(k), tol.mechanics));
         }
-        fields.push((FieldName::VonMises, 1e-3));
+        fields.push((FieldName::VonMises, tol.mechanics));
     }
     for (field, tol) in fields {
         let mut a = cpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
         let mut b = gpu.fields(&[field]).unwrap().get(field).unwrap().to_vec();
         if matches!(field, FieldName::Strain(_)) {
-            // Strain in pores and electrolyte (1e-3 of the softest solid's stiffness) is fixed
-            // only to the solve's residual over that stiffness; it is compared on the solid.
             for i in 0..a.len() {
                 if !problem.chemistry.is_solid(i) {
                     (a[i], b[i]) = (0.0, 0.0);
@@ -115,8 +94,10 @@ fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
         }
         let (d, at, scale) = worst(&a, &b);
         println!(
-            "{name} {field:?}: max |gpu − cpu| {d:.3e} = {:.2e} of the largest |cpu| ({scale:.3e}), at voxel {at}",
-            d / scale.max(f64::MIN_POSITIVE)
+            "{name} {field:?}: {:.2e} of its largest ({scale:.3e}) at voxel {at} ({} / {})",
+            d / scale.max(f64::MIN_POSITIVE),
+            a[at],
+            b[at]
         );
         assert!(
             d <= tol * scale,
@@ -126,6 +107,12 @@ fn agree(name: &str, sets: &[&str], steps: usize, c_tol: f64) {
         );
     }
     let (oa, ob) = (cpu.observe().unwrap(), gpu.observe().unwrap());
+    let balance = (ob.total_c - start - passed).abs() / capacity;
+    println!("{name}: ion balance {balance:.2e} of the capacity");
+    assert!(
+        balance <= 1e-6,
+        "{name}: ions against the charge {balance:e}"
+    );
     observables_agree(name, &oa, &ob);
 }
 
@@ -225,28 +212,13 @@ fn observables_agree(name: &str, oa: &Observables, ob: &Observables) {
 }
 
 #[test]
-fn galvanostatic_sphere_agrees() {
-    agree(
-        "configs/verification/galvanostatic.toml",
-        &["grid.n=[32, 32]", "grid.length_nm=[64.0, 64.0]"],
-        10,
-        1e-3,
-    );
-}
-
-#[test]
-fn eshelby_inclusion_agrees() {
-    agree(
-        "configs/verification/eshelby_2d.toml",
-        &["grid.n=[32, 32]", "grid.length_nm=[128.0, 128.0]"],
-        3,
-        1e-3,
-    );
-}
-
-#[test]
 fn sn_hard_carbon_agrees() {
-    agree("configs/sn_hard_carbon.toml", &["grid.n=[64, 64]"], 4, 1e-3);
+    agree(
+        "configs/sn_hard_carbon.toml",
+        &["grid.n=[64, 64]"],
+        4,
+        USUAL,
+    );
 }
 
 #[test]
@@ -255,28 +227,49 @@ fn sn_hard_carbon_1_2_agrees() {
         "configs/sn_hard_carbon_1_2.toml",
         &["grid.n=[64, 64]"],
         4,
-        1e-3,
+        USUAL,
     );
 }
 
+/// MoSe2 diffuses 2400 times faster than Si, and at dt_max ions pass through a voxel of the
+/// thin MoSe2 layer and the carbon shell (site density down to 0.04 of Si's at the shell's
+/// edge) thousands of times its capacity per step. f32 holds the step's change of μ to ε of
+/// itself, and that, times the conductance, bounds how well such a voxel's balance and so its
+/// c are resolved: Newton stops there. c agrees to 6–7e-4 of its largest value (measured), held
+/// to 1e-3; μ follows c through ν'(c), up to 20 kT per unit c in the shell's nearly full
+/// voxels, so a 1e-3 difference of c (0.7 at most) moves μ by up to 1.4e-2 kT, 1.6e-3 of its
+/// largest value (8.6 kT): held to 2e-3 (measured 8.8e-4 to 9.8e-4). The ion count still
+/// follows the charge to f32 round-off. Strain follows c through the eigenstrain, β = 0.56 per
+/// unit c in Si: a difference of c of 7.5e-4 may move the strain by up to 4e-4 nearby, a third
+/// of the largest shear (1.2e-2); the elastic solve spreads it, and the strain agrees to 1.5e-3
+/// of its largest value (measured), held to 5e-3.
 #[test]
 fn si_mose2_carbon_agrees() {
     agree(
         "configs/si_mose2_carbon.toml",
         &["grid.n=[64, 64]"],
         4,
-        5e-3,
+        Tolerances {
+            c: 1e-3,
+            mu: 2e-3,
+            mechanics: 5e-3,
+        },
     );
 }
 
 #[test]
 fn p2_o3_cathode_agrees() {
-    agree("configs/p2_o3_cathode.toml", &["grid.n=[64, 64]"], 4, 1e-3);
+    agree("configs/p2_o3_cathode.toml", &["grid.n=[64, 64]"], 4, USUAL);
 }
 
 #[test]
 fn p2_o3_lamellae_agrees() {
-    agree("configs/p2_o3_lamellae.toml", &["grid.n=[64, 64]"], 4, 1e-3);
+    agree(
+        "configs/p2_o3_lamellae.toml",
+        &["grid.n=[64, 64]"],
+        4,
+        USUAL,
+    );
 }
 
 #[test]
@@ -285,7 +278,17 @@ fn p2_o3_particle_example_agrees() {
         "configs/examples/p2_o3_particle.toml",
         &["grid.n=[64, 64]"],
         4,
-        1e-3,
+        USUAL,
+    );
+}
+
+#[test]
+fn galvanostatic_sphere_agrees() {
+    agree(
+        "configs/verification/galvanostatic.toml",
+        &["grid.n=[32, 32]", "grid.length_nm=[64.0, 64.0]"],
+        10,
+        USUAL,
     );
 }
 
@@ -295,7 +298,17 @@ fn three_dimensional_galvanostatic_agrees() {
         "configs/verification/galvanostatic.toml",
         &["grid.n=[16, 16, 16]", "grid.length_nm=[64.0, 64.0, 64.0]"],
         5,
-        1e-3,
+        USUAL,
+    );
+}
+
+#[test]
+fn eshelby_inclusion_agrees() {
+    agree(
+        "configs/verification/eshelby_2d.toml",
+        &["grid.n=[32, 32]", "grid.length_nm=[128.0, 128.0]"],
+        3,
+        USUAL,
     );
 }
 

@@ -25,7 +25,7 @@ fn eshelby_interior_strain_on_the_gpu() {
         ("configs/verification/eshelby_2d.toml", 2.0),
         ("configs/verification/eshelby_3d.toml", 3.0),
     ] {
-        let problem = common::gpu_problem(path, &[]);
+        let problem = common::problem(path, &[]);
         let mut b = gpu(&problem);
         let e = b.fields(&[FieldName::Strain(0)]).unwrap();
         let e = e.get(FieldName::Strain(0)).unwrap();
@@ -63,7 +63,7 @@ fn eshelby_interior_strain_on_the_gpu() {
 #[test]
 fn lame_core_stress_on_the_gpu() {
     let path = "configs/verification/lame_core_shell.toml";
-    let problem = common::gpu_problem(path, &[]);
+    let problem = common::problem(path, &[]);
     let stress = |b: &mut dyn Backend| {
         let f = b.fields(&[FieldName::Stress(0)]).unwrap();
         let s = f.get(FieldName::Stress(0)).unwrap();
@@ -93,7 +93,7 @@ fn total_ions_constant_on_the_gpu() {
         vec![],
         vec!["grid.n=[32, 32, 32]", "grid.length_nm=[64.0, 64.0, 64.0]"],
     ] {
-        let problem = common::gpu_problem("configs/verification/conservation.toml", &sets);
+        let problem = common::problem("configs/verification/conservation.toml", &sets);
         let mut b = gpu(&problem);
         let before = b.observe().unwrap().total_c;
         let mut dt = problem.time.dt_initial;
@@ -140,7 +140,7 @@ fn free_particle_swells_by_its_eigenstrain_on_the_gpu() {
             (1.0 + beta * C).powi(3) - 1.0,
         ),
     ] {
-        let problem = common::gpu_problem("configs/verification/free_swelling.toml", &sets);
+        let problem = common::problem("configs/verification/free_swelling.toml", &sets);
         let on_gpu = gpu(&problem).observe().unwrap();
         let on_cpu = common::cpu_backend(&problem).observe().unwrap();
         let i = problem
@@ -190,7 +190,7 @@ fn fixed_point_agrees(name: &str, path: &str, sets: &[&str], tol_cg: f64) -> (u6
         s.extend(common_sets.iter().map(|s| s.to_string()));
         s.push(format!("mechanics.solver=\"{solver}\""));
         let s: Vec<&str> = s.iter().map(String::as_str).collect();
-        common::gpu_problem(path, &s)
+        common::problem(path, &s)
     };
     let (fp, cg) = (with("fixed_point"), with("cg"));
     let mut gpu_fp = gpu(&fp);

@@ -1,4 +1,4 @@
-//! Each entry point of the multi-material GPU step against its CPU mirror on the same seeded
+//! Each entry point of the multi-material families (system.wgsl and those assembled with it) against its CPU mirror on the same seeded
 //! input, on the adapter CI has (lavapipe). Tolerances are reasoned from f32 (24 bits, 6e-8):
 //! a kernel that sums a few terms of order one carries a few 1e-7 relative; reported as the
 //! worst voxel on failure.
@@ -6,11 +6,7 @@
 mod common;
 
 use rustfft::num_complex::Complex64;
-use swellfield::backend::cpu::cahn_hilliard::finite_volume_divergence;
-use swellfield::backend::cpu::chemistry::{ReactionStep, gradient_stiffness};
-use swellfield::backend::cpu::chemistry::{
-    exchange_rate, insertion_increment, reaction_weight, site_carriers, site_mobility,
-};
+use swellfield::backend::cpu::chemistry::site_mobility;
 use swellfield::backend::cpu::elasticity::{
     Elasticity, WEIGHT, compatible_part, gamma0, mean_update, von_mises,
 };
@@ -19,7 +15,6 @@ use swellfield::backend::gpu::kernels::{BufId, Kernels};
 use swellfield::backend::gpu::params::Op;
 use swellfield::backend::gpu::recorder::Recorder;
 use swellfield::backend::gpu::system::layout;
-use swellfield::config::Exchange;
 use swellfield::initial::SplitMix64;
 use swellfield::problem::Problem;
 
@@ -30,9 +25,9 @@ struct Bench {
 }
 
 fn bench(path: &str, sets: &[&str]) -> Bench {
-    let problem = common::gpu_problem(path, sets);
+    let problem = common::problem(path, sets);
     let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
-    let (mut params, table) = layout(&problem).unwrap();
+    let (mut params, table) = layout(&problem);
     params.dt = 0.5;
     let k = Kernels::new(&ctx, &params, &table, 6 * problem.grid.len()).unwrap();
     Bench { ctx, k, problem }
@@ -160,13 +155,6 @@ fn site_mobility_matches_cpu() {
     chemistry_field_matches_cpu("site_mobility", 1, 1, (0.05, 0.95), site_mobility);
 }
 
-/// `site_carriers` against `chemistry::site_carriers`, with c drawn beyond [0, 1] so that the
-/// floors at 0 act: weighted sums of a few terms of order one, 1e-6.
-#[test]
-fn site_carriers_matches_cpu() {
-    chemistry_field_matches_cpu("site_carriers", 2, 3, (-0.05, 1.05), site_carriers);
-}
-
 /// ψ_m of every component, stacked as the multi-material families read them.
 fn stacked_psim(p: &Problem) -> Vec<f64> {
     let ones = vec![1.0; p.grid.len()];
@@ -177,82 +165,8 @@ fn stacked_psim(p: &Problem) -> Vec<f64> {
         .collect()
 }
 
-/// `exchange_rate` against `chemistry::exchange_rate` on Sn/HC's surface rate, c drawn beyond
-/// [0, 1] (the clamp) and in both exchange modes: r times a square root of order-one terms,
-/// 1e-6.
-#[test]
-fn exchange_rate_matches_cpu() {
-    for exchange in [Exchange::SiteLimited, Exchange::Constant] {
-        let set = match exchange {
-            Exchange::SiteLimited => "drive.exchange_current=\"site_limited\"",
-            Exchange::Constant => "drive.exchange_current=\"constant\"",
-        };
-        let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]", set]);
-        let p = &b.problem;
-        let n = p.grid.len();
-        let d = p.drive.clone().unwrap();
-        assert_eq!(d.exchange, exchange);
-        let c = random(n, 4, -0.05, 1.05);
-        let mut rate = vec![0.0; n];
-        exchange_rate(&c, &p.chemistry, &d.rate, exchange, &mut rate);
-        assert!(rate.iter().any(|&r| r > 0.0), "a surface to test on");
-        let psi = p.chemistry.psi.clone().unwrap();
-        let (c, psi, r, out_rate) = (
-            b.k.upload("c", &c),
-            b.k.upload("psi", &psi),
-            b.k.upload("r", &d.rate),
-            b.k.zeros("r j", n),
-        );
-        b.run("exchange_rate", Op::default(), &[c, psi, r, out_rate], n);
-        assert_close(
-            &format!("exchange_rate ({set})"),
-            &rate,
-            &b.read(out_rate),
-            1e-6,
-        );
-    }
-}
-
-/// `fv_divergence` against `cahn_hilliard::finite_volume_divergence` (× dt), on Sn/HC's ψ d
-/// (a 1e5 contrast and pores) and the upwind carriers and vacancies of c in [0.05, 0.95];
-/// sums of 4 face fluxes: 1e-6.
-#[test]
-fn fv_divergence_matches_cpu() {
-    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
-    let p = &b.problem;
-    let n = p.grid.len();
-    let c = random(n, 1, 0.05, 0.95);
-    let mu = random(n, 2, -3.0, 3.0);
-    let flux = p.chemistry.flux.clone().unwrap();
-    let mut m = vec![0.0; 2 * n];
-    site_carriers(&c, &p.chemistry, &mut m);
-    let mut cpu = vec![0.0; n];
-    finite_volume_divergence(&p.grid, &m, &mu, Some(&flux), &mut cpu);
-    cpu.iter_mut().for_each(|v| *v *= 0.5);
-    let (m, mu, flux, out) = (
-        b.k.upload("m", &m),
-        b.k.upload("mu", &mu),
-        b.k.upload("flux", &flux),
-        b.k.zeros("out", n),
-    );
-    b.run(
-        "fv_divergence",
-        Op {
-            flag: 1,
-            ..Op::default()
-        },
-        &[m, mu, flux, out],
-        n,
-    );
-    assert_close("fv_divergence", &cpu, &b.read(out), 1e-6);
-}
-
 /// `chemical_potential` (Σ_m ψ_m g_m'/ψ − κ∇²c) against `Chemistry::mu_chemical` on Sn/HC's
-/// two hosts (1e-6: logarithms of c in [0.01, 0.99]); `reaction_weight` against
-/// `chemistry::reaction_weight` with the μ just computed and a μ_e inside its range, so that
-/// both the curvature and the bound act (1/(y(1 − y)) and |μ_e − μ|/c carry the input's f32
-/// rounding, 6e-8, over c, 1 − c ≥ 0.01: 1e-5); and `insertion_increment` against
-/// `chemistry::insertion_increment` on those weights (1e-5).
+/// two hosts (1e-6: logarithms of c in [0.01, 0.99]).
 #[test]
 fn chemistry_matches_cpu() {
     let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
@@ -262,7 +176,6 @@ fn chemistry_matches_cpu() {
     let c = random(n, 3, 0.01, 0.99);
     let lap = random(n, 4, -1.0, 1.0);
     let (psi, psim) = (chem.psi.clone().unwrap(), stacked_psim(&p));
-    let rate = p.drive.as_ref().unwrap().rate.clone();
     let solid: Vec<bool> = (0..n).map(|i| chem.is_solid(i)).collect();
     let mu_cpu: Vec<f64> = (0..n)
         .map(|i| {
@@ -288,59 +201,6 @@ fn chemistry_matches_cpu() {
         .map(|(v, &s)| if s { *v } else { 0.0 })
         .collect();
     assert_close("chemical_potential", &mu_cpu, &mu_gpu, 1e-6);
-    // μ_e at the median μ of the surface, so that some voxels extract and some insert; the
-    // kernels read it from scalar slot 19 (MU_E).
-    let mut surface: Vec<f64> = (0..n)
-        .filter(|&i| solid[i] && rate[i] > 0.0)
-        .map(|i| mu_cpu[i])
-        .collect();
-    surface.sort_by(f64::total_cmp);
-    let mu_e = surface[surface.len() / 2] as f32 as f64;
-    b.ctx
-        .queue
-        .write_buffer(&b.k.scalars, 19 * 4, bytemuck::bytes_of(&(mu_e as f32)));
-    let gradient = gradient_stiffness(
-        &p.grid,
-        chem.kappa,
-        p.drive.as_ref().unwrap().reaction_gradient,
-    );
-    // dt as `bench` sets params.dt.
-    let step = ReactionStep {
-        mu_e,
-        dt: 0.5,
-        gradient,
-    };
-    let mut w_cpu = vec![0.0; n];
-    reaction_weight(&c, &mu_cpu, chem, &rate, step, &mut w_cpu);
-    let (bounded, free) =
-        (0..n)
-            .filter(|&i| solid[i] && rate[i] > 0.0)
-            .fold((0, 0), |(a, b), i| {
-                let bound = (mu_e - mu_cpu[i]).abs() / c[i].min(1.0 - c[i]);
-                let g = chem.mixture_curvature(i, c[i]) + gradient;
-                (a + (bound > g) as usize, b + (bound < g) as usize)
-            });
-    assert!(bounded > 0 && free > 0, "both regimes: {bounded} {free}");
-    let (rate_id, w, pull) = (
-        b.k.upload("rate", &rate),
-        b.k.zeros("weight", n),
-        b.k.zeros("pull", n),
-    );
-    b.run(
-        "reaction_weight",
-        Op::default(),
-        &[ids[0], ids[3], rate_id, ids[4], w, ids[2], pull],
-        n,
-    );
-    assert_close("reaction_weight", &w_cpu, &b.read(w), 1e-5);
-    let pull_cpu: Vec<f64> = w_cpu.iter().zip(&mu_cpu).map(|(w, m)| w * m).collect();
-    assert_close("reaction_weight (w mu)", &pull_cpu, &b.read(pull), 1e-5);
-    let x0 = random(n, 5, -0.01, 0.01);
-    let mut x_cpu = x0.clone();
-    insertion_increment(&w_cpu, &mu_cpu, mu_e, &mut x_cpu);
-    let x = b.k.upload("x", &x0);
-    b.run("insertion_increment", Op::default(), &[x, w, ids[2]], n);
-    assert_close("insertion_increment", &x_cpu, &b.read(x), 1e-5);
 }
 
 /// `update_material` (Voigt-mixed λ, μ and the eigenstrain from c) against
@@ -634,43 +494,6 @@ fn fixed_point_kernels_match_cpu() {
     }
 }
 
-/// The implicit family (mass, per-group Fourier passes, the linearised insertion) as the
-/// increment operator and its preconditioner, against `CpuBackend::increment_operator` and
-/// `increment_preconditioner` on Sn/HC (three mobility groups, pores, the drive): a sum of
-/// terms whose largest is dt L x at the highest modes (1e4 ψ̄ here), each through a transform
-/// pair of 2e-7 · log₂N (tests/gpu_fft.rs): 1e-5 of the result's largest value (measured 2e-7).
-#[test]
-fn increment_operator_matches_cpu() {
-    use swellfield::backend::cpu::CpuBackend;
-    use swellfield::backend::gpu::system::SystemStep;
-    let problem = common::gpu_problem("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
-    let n = problem.grid.len();
-    let dt = problem.time.dt_max * 0.05;
-    let x = random(n, 21, -1.0, 1.0);
-    let mut cpu = CpuBackend::new(&problem);
-    let ctx = GpuContext::new().unwrap_or_else(|e| panic!("a GPU test needs an adapter: {e}"));
-    let mut gpu = SystemStep::new(ctx, &problem).unwrap();
-    for precondition in [false, true] {
-        let (a, b) = if precondition {
-            (
-                cpu.increment_preconditioner(&x, dt),
-                gpu.apply_increment_operator(&x, dt, true).unwrap(),
-            )
-        } else {
-            (
-                cpu.increment_operator(&x, dt),
-                gpu.apply_increment_operator(&x, dt, false).unwrap(),
-            )
-        };
-        let what = if precondition {
-            "preconditioner"
-        } else {
-            "operator"
-        };
-        assert_close(&format!("increment {what}"), &a, &b[..n], 1e-5);
-    }
-}
-
 /// A grid the adapter cannot bind is refused before anything is allocated, with the limit and
 /// the largest grids that fit.
 #[test]
@@ -875,79 +698,6 @@ fn dispatches_do_not_grow_memory() {
     );
 }
 
-/// The bound projection (`encode_bound_projection`: `bound_partial`, the `PROJECT` scalar
-/// program and `bound_apply`) against `bounds::project` on Sn/HC's solid, with ĉ spread past
-/// both bounds. Both start from the same uniform shift and take the same Newton steps; ξ is
-/// a ratio of sums of a few hundred terms in f32 (1e-6), so c agrees to 1e-5 of its largest
-/// value, the ions cut to 1e-4 of theirs, and the device's Σψc holds the target to 1e-6.
-#[test]
-fn bound_projection_matches_cpu() {
-    use swellfield::backend::cpu::bounds::{LOWER, UPPER, project};
-    use swellfield::backend::gpu::system::encode_bound_projection;
-    let mut b = bench("configs/sn_hard_carbon.toml", &["grid.n=[32, 32]"]);
-    let p = b.problem.clone();
-    let chem = &p.chemistry;
-    let n = p.grid.len();
-    let c = random(n, 41, -0.08, 1.06);
-    let psi = chem.psi.clone().unwrap();
-    let solid = |i: usize| chem.is_solid(i).then(|| psi[i]);
-    let total = |c: &[f64]| -> f64 { (0..n).filter_map(|i| solid(i).map(|p| p * c[i])).sum() };
-    let sites: f64 = (0..n).filter_map(solid).sum();
-    // A target 2 % of the sites above ĉ's: the step's uniform shift ξ₀ = 0.02.
-    let target = total(&c) + 0.02 * sites;
-    let xi0 = (target - total(&c)) / sites;
-    let mut c_cpu = c.clone();
-    let (moved_cpu, insane) = project(&mut c_cpu, solid, target, xi0);
-    assert_eq!(insane, 0);
-    let cut = (0..n)
-        .filter(|&i| solid(i).is_some() && !(LOWER..UPPER).contains(&(c[i] + xi0)))
-        .count();
-    assert!(
-        cut > 10,
-        "the input must reach past the bounds: {cut} voxels"
-    );
-    let (psi_id, c_id) = (b.k.upload("psi", &psi), b.k.upload("c", &c));
-    for (slot, value) in [(16, target), (20, 0.0), (21, xi0)] {
-        b.ctx
-            .queue
-            .write_buffer(&b.k.scalars, slot * 4, bytemuck::bytes_of(&(value as f32)));
-    }
-    let mut enc = b.k.encoder();
-    encode_bound_projection(&b.k, &mut enc, c_id, psi_id, n);
-    b.k.submit(enc);
-    let c_gpu: Vec<f64> = b
-        .read(c_id)
-        .iter()
-        .enumerate()
-        .map(|(i, &v)| if solid(i).is_some() { v } else { 0.0 })
-        .collect();
-    let c_cpu: Vec<f64> = (0..n)
-        .map(|i| if solid(i).is_some() { c_cpu[i] } else { 0.0 })
-        .collect();
-    assert_close("bound projection", &c_cpu, &c_gpu, 1e-5);
-    let s: Vec<f64> = b
-        .ctx
-        .read_f32(&b.k.scalars)
-        .unwrap()
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    println!(
-        "ions cut: gpu {} cpu {moved_cpu}; Σψc gpu {} target {target}",
-        s[29],
-        total(&c_gpu)
-    );
-    assert!((s[29] - moved_cpu).abs() <= 1e-4 * moved_cpu);
-    assert!((total(&c_gpu) - target).abs() <= 1e-6 * target);
-    assert!(
-        c_gpu
-            .iter()
-            .enumerate()
-            .all(|(i, &v)| solid(i).is_none() || (LOWER * 0.99..=UPPER + 1e-7).contains(&v)),
-        "the device left c outside the bounds"
-    );
-}
-
 /// The CPU's local (λ, μ, ∂λ/∂c, ∂μ/∂c) stacked as the device holds them.
 fn stacked_lame(el: &Elasticity) -> Vec<f64> {
     (0..4)
@@ -1073,12 +823,10 @@ fn assert_exact(what: &str, cpu: &[f64], gpu: &[f64]) {
     }
 }
 
-/// The multi-material step's plain pointwise entries against their CPU mirrors on Sn/HC
-/// (pores, so a nearest-solid map; a smoothed boundary; a 1e5 contrast in ψ d):
-/// `gather_nearest` against `cpu::extend` (a copy: exact), `add_grad_log_psi` against the
-/// smoothed-boundary loop of `CpuBackend::chemical_potential` (one product and a sum of order
-/// one: 1e-6), `mobility_flux` against `cahn_hilliard::mobility_flux` (a product of three:
-/// 1e-6, and the imaginary half cleared), and `commit` against `cahn_hilliard::commit` (the copy
+/// The multi-material families' plain pointwise entries against their CPU mirrors on Sn/HC
+/// (pores, so a nearest-solid map; a 1e5 contrast in ψ d): `gather_nearest` against
+/// `cpu::extend` (a copy: exact), `mobility_flux` against `cahn_hilliard::mobility_flux` (a
+/// product of three: 1e-6, and the imaginary half cleared), and `commit` against `cahn_hilliard::commit` (the copy
 /// exact; max |Δc| over the solid voxels inside [−1, 2], 1e-6 relative: a difference of two
 /// f32 values of order one; the count of solid voxels the step took outside [−1, 2] exact).
 #[test]
@@ -1103,42 +851,20 @@ fn pointwise_step_entries_match_cpu() {
     b.run("gather_nearest", Op::default(), &[f, out, nf], n);
     assert_exact("gather_nearest", &cpu, &b.read(out));
 
-    let glp = chem.grad_log_psi.clone().expect("a smoothed boundary");
-    let stacked: Vec<f64> = glp.iter().flat_map(|g| g.iter().copied()).collect();
-    let lap = random(n, 52, -1.0, 1.0);
     let grad: Vec<Complex64> = random(2 * n, 53, -1.0, 1.0)
         .chunks(2)
         .map(|v| Complex64::new(v[0], v[1]))
         .collect();
     let interleaved: Vec<f64> = grad.iter().flat_map(|z| [z.re, z.im]).collect();
-    let (l, g, d) = (
-        b.k.upload("lap", &lap),
-        b.k.upload("glp", &stacked),
-        b.k.upload("grad", &interleaved),
-    );
-    for axis in 0..2 {
-        b.run(
-            "add_grad_log_psi",
-            Op {
-                index: axis,
-                ..Op::default()
-            },
-            &[l, g, d],
-            n,
-        );
-    }
-    // The CPU loop applies each axis's own derivative; the test feeds both axes the same one.
-    let cpu: Vec<f64> = (0..n)
-        .map(|i| lap[i] + (glp[0][i] + glp[1][i]) * grad[i].re)
-        .collect();
-    assert_close("add_grad_log_psi", &cpu, &b.read(l), 1e-6);
-
     let flux = chem.flux.clone().unwrap();
     let m = random(n, 54, 0.0, 0.25);
     let mut cpu: Vec<f64> = grad.iter().map(|z| z.re).collect();
     mobility_flux(&m, &mut cpu, Some(&flux));
-    // add_grad_log_psi only read `d`: it still holds the interleaved gradient.
-    let (mi, gi, fi) = (b.k.upload("m", &m), d, b.k.upload("flux", &flux));
+    let (mi, gi, fi) = (
+        b.k.upload("m", &m),
+        b.k.upload("grad", &interleaved),
+        b.k.upload("flux", &flux),
+    );
     b.run(
         "mobility_flux",
         Op {

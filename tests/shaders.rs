@@ -126,9 +126,8 @@ fn system_params_layout_matches_rust() {
         "Params",
         size_of::<SystemParams>(),
         &offsets!(SystemParams: nx, ny, nz, count, hx, hy, hz, dt, kappa, stab, s, psi_floor,
-            mobility_kind, components, groups, materials, anisotropic, dim, free_mask,
-            spectral_mask, current, mu_e, exchange, solid_sites, voxel_volume, overstress,
-            electrolyte, gradient),
+            mobility_kind, components, materials, anisotropic, dim, free_mask,
+            spectral_mask, voxel_volume, overstress, electrolyte, pad0, pad1),
     );
     layout_matches(
         "system",

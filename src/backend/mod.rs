@@ -61,16 +61,8 @@ pub struct StepReport {
     pub mu_e: Option<f64>,
     /// Ions inserted in this step, Σ ψ c ΔṼ units (negative: extracted).
     pub ions_added: f64,
-    /// Ions the bound projection moved in this step (cpu/bounds.rs), same units: what the
-    /// step would have put outside [0, 1].
-    pub bound_moved: f64,
-    /// Ions the step's final uniform shift moved, |T − Σ ψ ĉ| in the same units: what the
-    /// increment solve missed the ion count by (the groups' stabiliser does not conserve at a
-    /// group's edge; model.md §8, "Bounds"), returned spread over the whole solid. 0 where ψ is
-    /// uniform (the spectral step conserves exactly).
-    pub shift_moved: f64,
     /// Newton iterations and linear (Krylov) iterations of the convex-splitting step, summed
-    /// over its sub-steps; 0 for the other steps.
+    /// over its sub-steps; 0 for the spectral step.
     pub newton_iterations: u64,
     pub linear_iterations: u64,
     /// Elastic solver iterations and relative residual of this step's solve.

@@ -230,25 +230,6 @@ pub struct CahnHilliardConfig {
     /// largest |f''| over c in [0.02, 0.98], which makes the explicit chemical term stable.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stabilization_s: Option<f64>,
-    /// The step of cells with several hosts or pores (docs/model.md §8). Default
-    /// `convex_splitting`: finite volumes with the logarithm, the gradient energy and the surface
-    /// reaction implicit, solved by Newton's method; it conserves ions voxel by voxel and keeps
-    /// 0 < c < 1 without a projection (both backends). `stabilised_groups`: the
-    /// linear stabilised step with mobility groups, a final uniform shift and a bound projection,
-    /// the earlier step, on both backends.
-    #[serde(default)]
-    pub scheme: Scheme,
-}
-
-/// `cahn_hilliard.scheme`.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Scheme {
-    /// Finite volumes, convex splitting, Newton (docs/model.md §8, "The convex-splitting step").
-    #[default]
-    ConvexSplitting,
-    /// Mobility groups' linear stabiliser, uniform shift and bound projection.
-    StabilisedGroups,
 }
 
 /// `[initial]`: the composition at t = 0.
@@ -700,20 +681,6 @@ pub enum Exchange {
     Constant,
 }
 
-/// Which stiffness of the gradient term the surface reaction's linearised-implicit step takes
-/// (docs/model.md §8, "The reaction's checkerboard").
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ReactionGradient {
-    /// The diagonal of −κ∇², κ Σ π²/(3h²): a voxel's own response, the smaller voltage error
-    /// at large dt; neighbouring surface voxels can take turns overshooting where κ/h² is large.
-    #[default]
-    Diagonal,
-    /// The largest eigenvalue of −κ∇², κ Σ π²/h²: no surface mode can overshoot, at a larger
-    /// overpotential error that grows with dt.
-    SpectralRadius,
-}
-
 /// Which way the current flows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -747,28 +714,13 @@ pub struct DriveConfig {
     /// site_limited (default: the exchange current ∝ √(c (1 − c))) or constant.
     #[serde(default)]
     pub exchange_current: Exchange,
-    /// diagonal (default) or spectral_radius: the gradient term's stiffness in the reaction's
-    /// linearised step (`cahn_hilliard.scheme = "stabilised_groups"` only; the convex-splitting
-    /// step solves the reaction inside its implicit step and refuses the key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reaction_gradient: Option<ReactionGradient>,
     /// Stop at this state of charge (fraction of all sites filled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soc_target: Option<f64>,
     /// Stop when the voltage crosses this value (V).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cutoff_voltage_v: Option<f64>,
-    /// Stop when what the bound projection has moved (the `bound_transfer` column, a fraction
-    /// of the capacity) exceeds this: past it the limiter, not the transport, carries a share
-    /// of the charge worth stopping for (model.md §8, "Bounds"). Default 0.05.
-    /// `cahn_hilliard.scheme = "stabilised_groups"` only: the convex-splitting step has no
-    /// projection and refuses the key.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_bound_transfer: Option<f64>,
 }
-
-/// `drive.max_bound_transfer` when not given (stabilised groups).
-pub const DEFAULT_MAX_BOUND_TRANSFER: f64 = 0.05;
 
 /// A config read from a file, with `--set` applied, and its resolved text.
 #[derive(Debug, Clone)]
@@ -825,6 +777,7 @@ pub fn parse(text: &str, path: &Path, sets: &[String]) -> Result<Config> {
     for set in sets {
         apply_set(&mut table, set)?;
     }
+    refuse_removed(&table)?;
     let edited = toml::to_string(&table).map_err(|e| Error::SetSyntax {
         given: sets.join(" "),
         reason: e.to_string(),
@@ -842,6 +795,46 @@ pub fn parse(text: &str, path: &Path, sets: &[String]) -> Result<Config> {
             Err(located(&e, &edited, path, Some("after --set")))
         }
     }
+}
+
+/// Keys swellfield no longer reads, each with what replaced it: a config naming one is told
+/// that, not that the key is unknown.
+const REMOVED: [(&str, &str); 3] = [
+    (
+        "cahn_hilliard.scheme",
+        "cells with several hosts or pores always run the convex-splitting step (docs/model.md \
+         §8), the only multi-material step",
+    ),
+    (
+        "drive.reaction_gradient",
+        "the convex-splitting step solves the surface reaction inside its implicit step, with no \
+         linearised stiffness to choose",
+    ),
+    (
+        "drive.max_bound_transfer",
+        "the convex-splitting step keeps 0 < c < 1 by its logarithm and projects nothing, so \
+         there is no transfer to stop on",
+    ),
+];
+
+/// Refuses a table that names a [`REMOVED`] key.
+fn refuse_removed(table: &toml::Table) -> Result<()> {
+    for (key, replaced) in REMOVED {
+        let (section, name) = key.split_once('.').expect("section.key");
+        if let Some(value) = table
+            .get(section)
+            .and_then(toml::Value::as_table)
+            .and_then(|t| t.get(name))
+        {
+            return Err(Error::invalid(
+                key,
+                value,
+                &format!("this key was removed: {replaced}"),
+                "delete the key",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn located(e: &toml::de::Error, text: &str, path: &Path, note: Option<&str>) -> Error {

@@ -931,33 +931,6 @@ impl Config {
         if let Some(v) = d.cutoff_voltage_v {
             p.finite("drive.cutoff_voltage_v", v, "give the cut-off in V");
         }
-        if let Some(m) = d.max_bound_transfer {
-            p.positive(
-                "drive.max_bound_transfer",
-                m,
-                "a fraction of the capacity, e.g. 0.05 (a large value such as 1 never stops)",
-            );
-        }
-        if self.cahn_hilliard.scheme == crate::config::Scheme::ConvexSplitting {
-            if let Some(m) = d.max_bound_transfer {
-                p.push(
-                    "drive.max_bound_transfer",
-                    m,
-                    "the convex-splitting step (cahn_hilliard.scheme, the default) keeps 0 < c < 1 \
-                     by its logarithm and has no bound projection to stop on",
-                    "delete the key (it applies only to cahn_hilliard.scheme = \"stabilised_groups\")",
-                );
-            }
-            if let Some(g) = d.reaction_gradient {
-                p.push(
-                    "drive.reaction_gradient",
-                    g,
-                    "the convex-splitting step (cahn_hilliard.scheme, the default) solves the \
-                     surface reaction inside its implicit step, with no linearised stiffness to choose",
-                    "delete the key (it applies only to cahn_hilliard.scheme = \"stabilised_groups\")",
-                );
-            }
-        }
     }
 
     fn validate_cahn_hilliard(&self, p: &mut Problems, dimensionless: bool) {

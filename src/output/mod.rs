@@ -40,8 +40,6 @@ pub enum StopReason {
     SocTarget,
     /// The voltage crossed `drive.cutoff_voltage_v`.
     CutoffVoltage,
-    /// The bound projection's transfer passed `drive.max_bound_transfer`.
-    BoundTransfer,
     /// A NaN or infinity appeared (nothing from that step was written).
     NonFinite { field: String, step: u64, time: f64 },
 }
@@ -52,7 +50,6 @@ impl std::fmt::Display for StopReason {
             StopReason::EndTime => write!(f, "end_time"),
             StopReason::SocTarget => write!(f, "soc_target"),
             StopReason::CutoffVoltage => write!(f, "cutoff_voltage"),
-            StopReason::BoundTransfer => write!(f, "bound_transfer"),
             StopReason::NonFinite { field, step, time } => {
                 write!(f, "non_finite {field} at step {step}, time {time:e}")
             }

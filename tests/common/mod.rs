@@ -34,21 +34,21 @@ pub fn problem(path: &str, sets: &[&str]) -> Problem {
     Problem::new(&load(path, sets).config).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// The earlier multi-material step (stabilised groups, model.md §8): its agreement tests set it
-/// on both backends.
-pub const GPU_SCHEME: &str = "cahn_hilliard.scheme=\"stabilised_groups\"";
-
-/// [`problem`] with the GPU's multi-material step ([`GPU_SCHEME`]), for tests that run it on
-/// both backends.
-pub fn gpu_problem(path: &str, sets: &[&str]) -> Problem {
-    let mut all = sets.to_vec();
-    all.push(GPU_SCHEME);
-    problem(path, &all)
-}
-
 /// The f64 CPU reference backend.
 pub fn cpu_backend(problem: &Problem) -> CpuBackend {
     CpuBackend::new(problem)
+}
+
+/// The largest |gpu − cpu| over the voxels, where, and the field's largest |cpu|.
+pub fn worst(cpu: &[f64], gpu: &[f64]) -> (f64, usize, f64) {
+    let scale = cpu.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (d, at) = cpu
+        .iter()
+        .zip(gpu)
+        .enumerate()
+        .map(|(i, (x, y))| ((x - y).abs(), i))
+        .fold((0.0, 0), |m, v| if v.0 > m.0 { v } else { m });
+    (d, at, scale)
 }
 
 /// `|actual − expected| ≤ absolute + relative·|expected|`.

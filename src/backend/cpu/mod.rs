@@ -2,13 +2,11 @@
 //! the WGSL families they will mirror; `fft` and `reduce` are honest exceptions (library FFT,
 //! rayon sums) and are tested as black boxes.
 
-pub mod bounds;
 pub mod cahn_hilliard;
 pub mod chemistry;
 pub mod convex_split;
 pub mod elasticity;
 pub mod fft;
-mod implicit;
 pub mod krylov;
 pub mod multigrid;
 pub mod reduce;
@@ -44,25 +42,14 @@ pub struct CpuBackend {
     mu: Vec<f64>,
     /// The site-blocking mobility factor of this step (chemistry::site_mobility).
     mobility: Vec<f64>,
-    /// Carriers then vacancies per voxel, for the upwind finite-volume faces.
-    carriers: Vec<f64>,
     work: Vec<f64>,
-    work2: Vec<f64>,
     elastic: Option<Elasticity>,
     /// The elastic state belongs to the current c.
     elastic_fresh: bool,
     /// μ_e of the last step (or the potentiostat's).
     mu_e: f64,
-    /// Workspace of the implicit increment solve (allocated on first use).
-    cg: Vec<Vec<f64>>,
-    mass: Vec<f64>,
-    group_mass: Vec<f64>,
-    /// Σ ψ over the solid (Chemistry::solid_sites), for the bound projection's start.
-    solid_sites: f64,
     /// The insertion coefficient of this step, r j(c) (chemistry::exchange_rate).
     rate: Vec<f64>,
-    /// The reaction's weight w per voxel this step (chemistry::reaction_weight).
-    reaction_weight: Vec<f64>,
     /// The convex-splitting step, where it runs (`Chemistry::faces`).
     split: Option<ConvexSplit>,
     /// Threads for this backend: one on small grids, where waking threads costs more than the
@@ -97,21 +84,14 @@ impl CpuBackend {
             work_hat: zeros(),
             mu: vec![0.0; n],
             mobility: vec![0.0; n],
-            carriers: Vec::new(),
             work: vec![0.0; n],
-            work2: vec![0.0; n],
             elastic: problem
                 .mechanics
                 .as_ref()
                 .map(|m| Elasticity::new(problem, m)),
             elastic_fresh: false,
             mu_e: problem.drive.as_ref().map_or(0.0, |d| d.mu_e),
-            cg: Vec::new(),
-            mass: Vec::new(),
-            group_mass: Vec::new(),
-            solid_sites: problem.chemistry.solid_sites(n),
             rate: Vec::new(),
-            reaction_weight: Vec::new(),
             split: problem
                 .chemistry
                 .faces
@@ -148,34 +128,13 @@ impl CpuBackend {
         Ok(out)
     }
 
-    /// ĉ = F(c) and μ into `self.mu` (model.md §4; μ only on the solid, the rest filled with
-    /// μ_e or the solid's mean so that spectral derivatives see no jump).
-    fn chemical_potential(&mut self, fill: Option<f64>) {
+    /// ĉ = F(c) and μ into `self.mu` (model.md §4) for the spectral step: one site density
+    /// filling the cell, so every voxel is solid.
+    fn chemical_potential(&mut self) {
         let spectrum = self.fft.spectrum;
-        let dim = self.grid.dim();
-        if let Some(near) = &self.chem.nearest_solid {
-            extend(&mut self.c, near);
-        }
         self.fft.forward(&self.c, &mut self.c_hat);
         cahn_hilliard::laplacian(&spectrum, &self.k, &self.c_hat, &mut self.work_hat);
         self.fft.inverse(&mut self.work_hat, &mut self.work);
-        if let Some(glp) = &self.chem.grad_log_psi {
-            // Smoothed boundary: (1/ψ)∇·(ψ∇c) = ∇²c + ∇ψ/ψ · ∇c.
-            for (axis, g) in glp.iter().enumerate().take(dim) {
-                cahn_hilliard::gradient_component(
-                    &spectrum,
-                    &self.k,
-                    axis,
-                    &self.c_hat,
-                    &mut self.work_hat,
-                );
-                self.fft.inverse(&mut self.work_hat, &mut self.work2);
-                self.work
-                    .par_iter_mut()
-                    .zip(self.work2.par_iter().zip(g.par_iter()))
-                    .for_each(|(w, (d, g))| *w += g * d);
-            }
-        }
         chemistry::chemical_potential(
             &self.c,
             &self.work,
@@ -185,62 +144,6 @@ impl CpuBackend {
                 .as_ref()
                 .filter(|e| e.mechanics.stress_coupling),
         );
-        if let Some(near) = &self.chem.nearest_solid {
-            extend(&mut self.mu, near);
-            return;
-        }
-        let value = fill.unwrap_or_else(|| {
-            let (s, w) = (0..self.c.len())
-                .into_par_iter()
-                .filter(|&i| self.chem.is_solid(i))
-                .map(|i| (self.chem.psi_at(i) * self.mu[i], self.chem.psi_at(i)))
-                .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-            if w > 0.0 { s / w } else { 0.0 }
-        });
-        let chem = &self.chem;
-        self.mu.par_iter_mut().enumerate().for_each(|(i, m)| {
-            if !chem.is_solid(i) {
-                *m = value;
-            }
-        });
-    }
-
-    /// This step's insertion coefficient r j(c) and the reaction's weight w = dt r j/(1 + dt r j
-    /// G) per voxel (chemistry::exchange_rate, chemistry::reaction_weight).
-    fn prepare_reaction(&mut self, d: &Drive, dt: f64) {
-        let chem = &self.chem;
-        let c = &self.c;
-        self.rate.resize(c.len(), 0.0);
-        self.reaction_weight.resize(c.len(), 0.0);
-        chemistry::exchange_rate(c, chem, &d.rate, d.exchange, &mut self.rate);
-        let step = chemistry::ReactionStep {
-            mu_e: self.mu_e,
-            dt,
-            gradient: chemistry::gradient_stiffness(&self.grid, chem.kappa, d.reaction_gradient),
-        };
-        chemistry::reaction_weight(
-            c,
-            &self.mu,
-            chem,
-            &self.rate,
-            step,
-            &mut self.reaction_weight,
-        );
-    }
-
-    fn solid_total(&self, c: &[f64]) -> f64 {
-        let chem = &self.chem;
-        c.par_iter()
-            .enumerate()
-            .map(|(i, &c)| {
-                if chem.is_solid(i) {
-                    chem.psi_at(i) * c
-                } else {
-                    0.0
-                }
-            })
-            .sum::<f64>()
-            * self.grid.voxel_volume()
     }
 }
 
@@ -397,156 +300,59 @@ impl CpuBackend {
         if self.split.is_some() {
             return self.step_convex(dt);
         }
+        // One site density and one diffusivity filling the cell: the flux divergence ∇·(m ∇μ)
+        // in Fourier space, and the constant-coefficient filter is the exact inverse.
+        debug_assert!(self.chem.psi.is_none(), "cells with pores have faces");
         let spectrum = self.fft.spectrum;
         let dim = self.grid.dim();
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
-        self.chemical_potential(self.drive.as_ref().map(|d| d.mu_e));
-        let before = self.solid_total(&self.c);
-        let mut mu_e = None;
-        let mut ions_added = 0.0;
-        if self.chem.psi.is_none() {
-            // One host filling the cell: the flux divergence ∇·(m ∇μ) in Fourier space, and the
-            // constant-coefficient filter is the exact inverse.
-            self.fft.forward(&self.mu, &mut self.mu_hat);
-            chemistry::site_mobility(&self.c, &self.chem, &mut self.mobility);
-            for axis in 0..dim {
-                cahn_hilliard::gradient_component(
-                    &spectrum,
-                    &self.k,
-                    axis,
-                    &self.mu_hat,
-                    &mut self.work_hat,
-                );
-                self.fft.inverse(&mut self.work_hat, &mut self.work);
-                cahn_hilliard::mobility_flux(
-                    &self.mobility,
-                    &mut self.work,
-                    self.chem.flux.as_deref(),
-                );
-                self.fft.forward(&self.work, &mut self.work_hat);
-                cahn_hilliard::accumulate_divergence(
-                    &spectrum,
-                    &self.k,
-                    axis,
-                    &self.work_hat,
-                    &mut self.div_hat,
-                    axis == 0,
-                );
-            }
-            let (stab, m) = (self.chem.stabilization, self.chem.groups[0].mobility);
-            let (kappa, s) = (self.chem.kappa, self.chem.stabilization_s);
-            cahn_hilliard::filter_increment(
+        self.chemical_potential();
+        self.fft.forward(&self.mu, &mut self.mu_hat);
+        chemistry::site_mobility(&self.c, &self.chem, &mut self.mobility);
+        for axis in 0..dim {
+            cahn_hilliard::gradient_component(
                 &spectrum,
                 &self.k,
+                axis,
+                &self.mu_hat,
+                &mut self.work_hat,
+            );
+            self.fft.inverse(&mut self.work_hat, &mut self.work);
+            cahn_hilliard::mobility_flux(&self.mobility, &mut self.work, self.chem.flux.as_deref());
+            self.fft.forward(&self.work, &mut self.work_hat);
+            cahn_hilliard::accumulate_divergence(
+                &spectrum,
+                &self.k,
+                axis,
+                &self.work_hat,
                 &mut self.div_hat,
-                dt,
-                stab * m,
-                kappa,
-                s,
+                axis == 0,
             );
-            self.fft.inverse(&mut self.div_hat, &mut self.work);
-        } else {
-            // (M + dt L) Δc = dt ∇·(ψ m ∇μ), plus the surface reaction (model.md §8),
-            // the divergence by finite volumes: the mobility jumps between materials and pores.
-            self.carriers.resize(2 * self.c.len(), 0.0);
-            chemistry::site_carriers(&self.c, &self.chem, &mut self.carriers);
-            cahn_hilliard::finite_volume_divergence(
-                &self.grid,
-                &self.carriers,
-                &self.mu,
-                self.chem.flux.as_deref(),
-                &mut self.work,
-            );
-            // ψ d is 0 on pores (problem.rs), so no face touching one carries ions and Σ over
-            // the solid is exactly zero: diffusion neither makes nor loses ions.
-            self.work.par_iter_mut().for_each(|w| *w *= dt);
-            let b = std::mem::take(&mut self.work);
-            let mut x = vec![0.0; b.len()];
-            match self.drive.clone() {
-                None => {
-                    self.implicit_increment(&b, &mut x, dt)?;
-                }
-                Some(d) => {
-                    // The surface reaction apart from the diffusion (first-order splitting, both
-                    // from this step's state): each voxel's own linearised-implicit increment
-                    // w (μ_e − μ), w = dt r j/(1 + dt r j G) (model.md §8). Local, so the ions it
-                    // adds are exactly Σ ψ w (μ_e − μ), and the galvanostat's μ_e is the one that
-                    // makes them dt·I.
-                    self.prepare_reaction(&d, dt);
-                    let chem = &self.chem;
-                    let mu = &self.mu;
-                    let weight = &self.reaction_weight;
-                    let dv = self.grid.voxel_volume();
-                    let me = match d.mode {
-                        DriveMode::Potentiostatic => d.mu_e,
-                        DriveMode::Galvanostatic => {
-                            let (gain, pull) = (0..b.len())
-                                .into_par_iter()
-                                .filter(|&i| weight[i] > 0.0)
-                                .map(|i| {
-                                    let w = chem.psi_at(i) * weight[i];
-                                    (w, w * mu[i])
-                                })
-                                .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-                            if gain <= 0.0 {
-                                return Err(if d.rate.iter().all(|&r| r <= 0.0) {
-                                    crate::backend::no_surface()
-                                } else {
-                                    crate::backend::exchange_exhausted()
-                                });
-                            }
-                            (dt * d.current + pull * dv) / (gain * dv)
-                        }
-                    };
-                    self.implicit_increment(&b, &mut x, dt)?;
-                    let before_reaction = self.solid_total(&x);
-                    chemistry::insertion_increment(&self.reaction_weight, &self.mu, me, &mut x);
-                    ions_added = match d.mode {
-                        DriveMode::Galvanostatic => dt * d.current,
-                        DriveMode::Potentiostatic => self.solid_total(&x) - before_reaction,
-                    };
-                    mu_e = Some(me);
-                }
-            }
-            self.work = x;
         }
+        let (stab, m) = (self.chem.stabilization, self.chem.mobility_max);
+        let (kappa, s) = (self.chem.kappa, self.chem.stabilization_s);
+        cahn_hilliard::filter_increment(
+            &spectrum,
+            &self.k,
+            &mut self.div_hat,
+            dt,
+            stab * m,
+            kappa,
+            s,
+        );
+        self.fft.inverse(&mut self.div_hat, &mut self.work);
         self.work
             .par_iter_mut()
             .zip(self.c.par_iter())
             .for_each(|(w, c)| *w += c);
-        let (mut bound_moved, mut diverged, mut shift_moved) = (0.0, 0, 0.0);
-        if self.chem.psi.is_some() {
-            // Σψc is already what it must be, up to the solver tolerance and what the
-            // stabiliser's leak takes (model.md §8); the projection onto [0, 1] with that Σψc
-            // makes it exact and cuts what the step put outside the bounds (bounds.rs).
-            let dv = self.grid.voxel_volume();
-            let target = (before + ions_added) / dv;
-            let now = self.solid_total(&self.work) / dv;
-            let chem = &self.chem;
-            let psi = |i: usize| chem.is_solid(i).then(|| chem.psi_at(i));
-            let xi0 = (target - now) / self.solid_sites;
-            shift_moved = (target - now).abs() * dv;
-            let (moved, insane) = bounds::project(&mut self.work, psi, target, xi0);
-            (bound_moved, diverged) = (moved * dv, insane);
-        }
-        let chem = &self.chem;
-        let (max_dc, non_finite) =
-            cahn_hilliard::commit(&mut self.c, &self.work, |i| chem.is_solid(i));
+        let (max_dc, non_finite) = cahn_hilliard::commit(&mut self.c, &self.work, |_| true);
         self.elastic_fresh = false;
-        if let Some(me) = mu_e {
-            self.mu_e = me;
-        }
         Ok(StepReport {
-            newton_iterations: 0,
-            linear_iterations: 0,
             max_dc,
-            non_finite: non_finite + diverged,
-            mu_e,
-            ions_added,
-            bound_moved,
-            shift_moved,
+            non_finite,
             elastic_iterations,
             elastic_residual,
+            ..StepReport::default()
         })
     }
 
@@ -560,51 +366,20 @@ impl CpuBackend {
         if let Some(near) = &self.chem.nearest_solid {
             extend(&mut self.c, near);
         }
-        self.fft.forward(&self.c, &mut self.c_hat);
         let dv = self.grid.voxel_volume();
-        let energy_gradient = if let Some(split) = &self.split {
-            split.gradient_energy(self.chem.kappa, &self.c)
-        } else if self.chem.psi.is_none() {
-            reduce::gradient_energy_parseval(
-                &self.c_hat,
-                &self.fft.spectrum,
-                &self.k,
-                self.chem.kappa,
-                dv,
-                self.c.len(),
-            )
-        } else {
-            let spectrum = self.fft.spectrum;
-            self.work2.iter_mut().for_each(|v| *v = 0.0);
-            for axis in 0..self.grid.dim() {
-                cahn_hilliard::gradient_component(
-                    &spectrum,
-                    &self.k,
-                    axis,
+        let energy_gradient = match &self.split {
+            Some(split) => split.gradient_energy(self.chem.kappa, &self.c),
+            None => {
+                self.fft.forward(&self.c, &mut self.c_hat);
+                reduce::gradient_energy_parseval(
                     &self.c_hat,
-                    &mut self.work_hat,
-                );
-                self.fft.inverse(&mut self.work_hat, &mut self.work);
-                self.work2
-                    .par_iter_mut()
-                    .zip(self.work.par_iter())
-                    .for_each(|(s, g)| *s += g * g);
+                    &self.fft.spectrum,
+                    &self.k,
+                    self.chem.kappa,
+                    dv,
+                    self.c.len(),
+                )
             }
-            let chem = &self.chem;
-            0.5 * chem.kappa
-                * self
-                    .work2
-                    .par_iter()
-                    .enumerate()
-                    .map(|(i, g2)| {
-                        if chem.is_solid(i) {
-                            chem.psi_at(i) * g2
-                        } else {
-                            0.0
-                        }
-                    })
-                    .sum::<f64>()
-                * dv
         };
         let mut obs = reduce::observe_chemistry(&self.c, &self.chem, dv);
         obs.energy_gradient = energy_gradient;
@@ -637,8 +412,7 @@ impl CpuBackend {
                 }
                 FieldName::Mu => {
                     self.ensure_elastic()?;
-                    let fill = self.drive.as_ref().map(|_| self.mu_e);
-                    self.chemical_potential(fill);
+                    self.chemical_potential();
                     self.mu.clone()
                 }
                 FieldName::Strain(k) => {

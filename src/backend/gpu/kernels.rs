@@ -20,34 +20,25 @@ use crate::error::Result;
 pub struct BufId(usize);
 
 /// Every entry point of the assembled module.
-const ENTRIES: [&str; 40] = [
+const ENTRIES: [&str; 30] = [
     "copy",
     "fill",
     "zero_if_unloaded",
     "axpy",
     "xpay",
     "lincomb",
-    "bound_partial",
-    "bound_apply",
     "dot_partial",
     "sum_partial",
     "finish",
     "scalar",
     "gather_nearest",
     "site_mobility",
-    "site_carriers",
     "chemical_potential",
-    "add_grad_log_psi",
     "elastic_potential",
     "elastic_stiffness",
-    "fv_divergence",
-    "exchange_rate",
-    "reaction_weight",
-    "insertion_increment",
     "commit",
     "mobility_flux",
     "accumulate_divergence",
-    "mass_times",
     "weighted_to_complex",
     "add_weighted_real",
     "scale_modes",
@@ -59,14 +50,12 @@ const ENTRIES: [&str; 40] = [
     "gamma0",
     "spectra_to_tensor",
     "observe_partial",
-    "add_square_real",
     "derived_field",
 ];
 
 /// Entry points that reduce into partials (a `finish` must follow).
-const REDUCING: [&str; 7] = [
+const REDUCING: [&str; 6] = [
     "dot_partial",
-    "bound_partial",
     "sum_partial",
     "commit",
     "observe_partial",
@@ -137,9 +126,6 @@ impl Kernels {
         });
         let mut init = [0.0f32; SCALARS];
         init[9] = 1.0;
-        // μ_e before the first step (the potentiostat's, or the galvanostat's start), as the
-        // CPU's: `reaction_weight` reads the last step's.
-        init[19] = params.mu_e;
         let scalars = dev.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("scalars"),
             contents: bytemuck::cast_slice(&init),

@@ -2,7 +2,7 @@
 //! of the CPU behind one `GpuBackend`: the Fourier-spectral step for one host filling the cell
 //! (this file), and the multi-material step with pores, elasticity and drive (`system/`),
 //! whose chemistry is the convex-splitting step (`convex_split.rs`) in cells with faces and the
-//! stabilised-groups step otherwise.
+//! spectral step with mechanics otherwise.
 
 pub mod context;
 pub mod convex_split;
@@ -212,7 +212,7 @@ impl SpectralStep {
             hz: grid.spacing[2] as f32,
             dt: 0.0,
             kappa: chem.kappa as f32,
-            stab: (chem.stabilization * chem.groups[0].mobility) as f32,
+            stab: (chem.stabilization * chem.mobility_max) as f32,
             s: chem.stabilization_s as f32,
             mobility_kind: match chem.mobility {
                 Mobility::Constant => 0,
@@ -418,16 +418,9 @@ impl SpectralStep {
         self.dispatch(&mut enc, "commit_and_reduce", 0);
         let r = self.ctx.checked("step", || self.finish_and_read(enc))??;
         Ok(StepReport {
-            newton_iterations: 0,
-            linear_iterations: 0,
             max_dc: r[4] as f64,
             non_finite: r[5] as u64,
-            mu_e: None,
-            ions_added: 0.0,
-            bound_moved: 0.0,
-            shift_moved: 0.0,
-            elastic_iterations: 0,
-            elastic_residual: 0.0,
+            ..StepReport::default()
         })
     }
 

@@ -61,22 +61,16 @@ pub struct SystemParams {
     pub psi_floor: f32,
     pub mobility_kind: u32,
     pub components: u32,
-    pub groups: u32,
     pub materials: u32,
     pub anisotropic: u32,
     pub dim: u32,
     pub free_mask: u32,
     pub spectral_mask: u32,
-    pub current: f32,
-    pub mu_e: f32,
-    /// The insertion's exchange factor: 0 constant, 1 site-limited (chemistry.rs `exchange_factor`).
-    pub exchange: u32,
-    pub solid_sites: f32,
     pub voxel_volume: f32,
     pub overstress: f32,
     pub electrolyte: u32,
-    /// The gradient stiffness in the reaction's G (chemistry.rs `gradient_stiffness`).
-    pub gradient: f32,
+    pub pad0: u32,
+    pub pad1: u32,
 }
 
 /// What one dispatch of the multi-material families works on; twin of `struct Op`. Each

@@ -16,15 +16,15 @@ pub const CAHN_HILLIARD: &str = concat!(
     include_str!("../../../shaders/reduce.wgsl"),
 );
 
-/// The multi-material step (several hosts, pores, elasticity, drive): its families share one
-/// set of bindings (system.wgsl), so they are assembled into one module.
+/// The families of the multi-material backend's slot-bound kernels (the uniform-density
+/// spectral step, elasticity, the stress terms, the extension into pores, the reductions): they
+/// share one set of bindings (system.wgsl), so they are assembled into one module.
 pub const SYSTEM: &str = concat!(
     include_str!("../../../shaders/common.wgsl"),
     include_str!("../../../shaders/grid.wgsl"),
     include_str!("../../../shaders/system.wgsl"),
     include_str!("../../../shaders/free_energy.wgsl"),
     include_str!("../../../shaders/linalg.wgsl"),
-    include_str!("../../../shaders/bounds.wgsl"),
     include_str!("../../../shaders/chemistry.wgsl"),
     include_str!("../../../shaders/implicit.wgsl"),
     include_str!("../../../shaders/elasticity.wgsl"),

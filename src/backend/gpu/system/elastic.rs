@@ -230,3 +230,74 @@ impl SystemStep {
         self.iterate(enc, el.max_iterations, iteration, None)
     }
 }
+
+/// The device solves' scalar machinery (linalg.wgsl): dot products into scalar slots, the
+/// start of a solve, and its iterations in batches with one read of the stopping flag each.
+impl SystemStep {
+    pub(super) fn dot(&self, enc: &mut Recorder, a: BufId, b: BufId, dst: u32, tensor: bool) {
+        let len = if tensor { 6 * self.n } else { self.n };
+        let o = Op {
+            flag: tensor as u32,
+            ..op()
+        };
+        self.k.reduce(enc, "dot_partial", o, &[a, b], len, (dst, 0));
+    }
+
+    /// Records the start of a device solve that stops at ‖r‖² ≤ `tol2` ‖b‖² (scalar program
+    /// START: done at once when that already holds or b = 0); the CHECK of each iteration
+    /// takes the same `tol2`.
+    pub(super) fn start_solve(&self, enc: &mut Recorder, tol2: f32) {
+        self.k.scalar(
+            enc,
+            Op {
+                index: START,
+                f: tol2,
+                ..op()
+            },
+        );
+    }
+
+    /// Runs the recorded CG iterations in batches until the device flags the solve done;
+    /// returns the iterations. `record` records one iteration.
+    pub(super) fn iterate(
+        &self,
+        mut enc: Recorder,
+        max_iterations: u64,
+        record: impl Fn(&mut Recorder),
+        refresh: Option<&dyn Fn(&mut Recorder)>,
+    ) -> Result<(u64, f32)> {
+        let mut batch = 4;
+        loop {
+            if std::env::var_os("SWELLFIELD_DEBUG_CG").is_some() {
+                let s = self.scalars()?;
+                eprintln!(
+                    "cg: iteration {} rr/b {:e} done {}",
+                    s[ITER],
+                    (s[RR as usize] / s[BNORM2 as usize]).sqrt(),
+                    s[DONE]
+                );
+            }
+            for _ in 0..batch {
+                self.k.scalar(
+                    &mut enc,
+                    Op {
+                        index: BEGIN,
+                        g: max_iterations as f32,
+                        ..op()
+                    },
+                );
+                record(&mut enc);
+            }
+            self.k.submit(enc);
+            let s = self.scalars()?;
+            if s[DONE] > 0.5 {
+                return Ok((s[ITER] as u64, s[DONE]));
+            }
+            batch = (batch * 2).min(MAX_BATCH);
+            enc = self.k.encoder();
+            if let Some(refresh) = refresh {
+                refresh(&mut enc);
+            }
+        }
+    }
+}

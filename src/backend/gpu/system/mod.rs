@@ -1,9 +1,9 @@
-//! The multi-material step on the GPU (model.md §4, §6, §8): several hosts and pores (site
-//! density ψ varying), the finite-volume flux, the implicit increment solved by preconditioned
-//! conjugate gradients, the drive (galvanostatic μ_e solved on the device), and mechanical
-//! equilibrium by Galerkin conjugate gradients or the Moulinec–Suquet fixed point. It follows
-//! `CpuBackend::step_inner` kernel for kernel; per step only a few scalars come back (one read
-//! per batch of solver iterations).
+//! The multi-material backend on the GPU (model.md §4, §6, §8): cells with pores or several
+//! hosts run the convex-splitting step (`GpuConvexSplit`); hosts of one site density and one
+//! diffusivity filling the cell with mechanics run the spectral step, as `CpuBackend::step_inner`
+//! does, kernel for kernel; mechanical equilibrium by Galerkin conjugate gradients or the
+//! Moulinec–Suquet fixed point. Per step only a few scalars come back (one read per batch of
+//! solver iterations).
 //!
 //! The time-series reductions run on the device too (observe.wgsl): an output row brings back a
 //! few dozen floats; full fields come back only through `fields`.
@@ -14,9 +14,8 @@ use super::fft::GpuFft;
 use super::kernels::{BufId, Kernels};
 use super::params::{Op, SystemParams};
 use super::recorder::Recorder;
-use crate::backend::cpu::bounds;
 use crate::backend::{Observables, StepReport};
-use crate::config::{DriveMode, SolverKind};
+use crate::config::SolverKind;
 use crate::convex_split::{MAX_HALVINGS, MAX_NEWTON};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
@@ -26,7 +25,6 @@ use crate::problem::{Mobility, Problem};
 // Scalar slots (twins of the constants in system.wgsl and linalg.wgsl).
 const RR: u32 = 0;
 const BNORM2: u32 = 1;
-const RZ: u32 = 2;
 const PQ: u32 = 3;
 const ALPHA: u32 = 4;
 const BETA: u32 = 5;
@@ -36,18 +34,7 @@ const RZ_NEW: u32 = 8;
 const ONE: u32 = 9;
 const LAMBDA_RANGE: u32 = 10;
 const MU_RANGE: u32 = 12;
-const BEFORE: u32 = 16;
-const NOW: u32 = 17;
-const REST: u32 = 18;
-const MU_E: u32 = 19;
-const IONS: usize = 20;
-const SHIFT: u32 = 21;
-const GAIN: u32 = 22;
-const DELTA: u32 = 23;
-/// |T − Σψĉ| ΔṼ of the step: the ions the uniform shift moves (linalg.wgsl BALANCE).
-const SHIFT_MOVED: usize = 14;
-/// The bound projection's four sums (bounds.wgsl `bound_partial`).
-const BOUND: u32 = 28;
+/// Where `commit` reduces (linalg.wgsl COMMIT).
 const COMMIT: u32 = 24;
 
 // Scalar programs (linalg.wgsl).
@@ -56,22 +43,14 @@ const START: u32 = 1;
 const BEGIN: u32 = 2;
 const ADVANCE: u32 = 3;
 const CHECK: u32 = 4;
-const GALVANOSTATIC: u32 = 5;
-const BALANCE: u32 = 6;
-const IONS_OF: u32 = 7;
-const FIXED: u32 = 8;
-const PROJECT: u32 = 9;
 
 /// f32 conjugate gradients stall near 1e-6 relative residual, so no solve on the device asks
-/// for less (the CPU's 1e-8 increment tolerance and tighter elastic ones are f64 figures).
+/// for less (tighter elastic tolerances are f64 figures).
 pub const F32_TOLERANCE: f64 = 1e-6;
-/// As the CPU's increment solve.
-const INCREMENT_MAX_ITERATIONS: u64 = 3000;
 /// The most CG iterations recorded between two reads of the stopping flag.
 const MAX_BATCH: u64 = 64;
 
 mod elastic;
-mod increment;
 mod observe;
 
 /// Why this problem cannot run on the multi-material GPU step, if it cannot.
@@ -112,18 +91,6 @@ struct Pores {
     nearest: BufId,
 }
 
-/// Device fields of the drive.
-struct DriveFields {
-    /// r(x), fixed for the run.
-    rate: BufId,
-    /// This step's r j(c) (`exchange_rate`).
-    step_rate: BufId,
-    /// The reaction's weight w and w μ (`reaction_weight`).
-    weight: BufId,
-    pull: BufId,
-    mode: DriveMode,
-}
-
 pub struct SystemStep {
     ctx: GpuContext,
     fft: GpuFft,
@@ -131,36 +98,24 @@ pub struct SystemStep {
     params: SystemParams,
     n: usize,
     dim: usize,
-    groups: usize,
-    grouped: bool,
     flux: Option<BufId>,
     psi: BufId,
     psim: BufId,
-    glp: Option<BufId>,
-    /// The nearest-solid map and the pore lists under each solid voxel; `None` where the site
-    /// density is uniform (then the divergence is spectral, as on the CPU).
+    /// The nearest-solid map; `None` where the site density is uniform.
     pores: Option<Pores>,
-    /// The divergence's spectrum in the uniform-density step.
+    /// The divergence's spectrum of the spectral step (`None` in cells with faces).
     div_hat: Option<BufId>,
-    weights: BufId,
     c: BufId,
     mu: BufId,
     /// The site-blocking mobility factor of this step (`site_mobility`).
     mobility: BufId,
-    /// Its carriers and vacancies, stacked (`site_carriers`), for the upwind faces.
-    carriers: BufId,
     lap: BufId,
     tmp: BufId,
-    b: BufId,
+    /// The spectral step's increment.
     x: BufId,
-    r: BufId,
-    z: BufId,
-    p: BufId,
-    q: BufId,
     hat: BufId,
     hat2: BufId,
     elastic: Option<Elastic>,
-    drive: Option<DriveFields>,
     /// φ_m stacked, for the per-material reductions (`None` for the double well).
     phi: Option<BufId>,
     materials: usize,
@@ -170,7 +125,7 @@ pub struct SystemStep {
     component_materials: Vec<Option<usize>>,
     phi_volumes: Vec<f64>,
     /// The convex-splitting step, in cells with faces (`Chemistry::faces`); the rest of this
-    /// struct's chemistry is the stabilised-groups step's.
+    /// struct's chemistry is the spectral step's.
     convex: Option<GpuConvexSplit>,
     /// The convex-splitting step's stress term of μ and its stabiliser's stiffness, where
     /// stress acts on μ.
@@ -182,13 +137,12 @@ fn op() -> Op {
 }
 
 /// The uniform and the material table of `problem` (system.wgsl's layouts).
-pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
+pub fn layout(problem: &Problem) -> (SystemParams, Vec<f32>) {
     let grid = &problem.grid;
     let n = grid.len();
     let chem = &problem.chemistry;
     let mech = problem.mechanics.as_ref();
-    let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
-    // The material table: components, groups, materials (system.wgsl's layout).
+    // The material table: components, materials (system.wgsl's layout).
     let mut table = Vec::new();
     for comp in &chem.components {
         let mut row = [0.0f32; 24];
@@ -212,11 +166,6 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
             }
         }
         table.extend_from_slice(&row);
-    }
-    // Each group's harmonic-mean mass, as the CPU preconditioner weighs it.
-    for (g, mass) in chem.groups.iter().zip(chem.group_masses(n)) {
-        table.push(g.mobility as f32);
-        table.push(mass as f32);
     }
     if let Some(m) = mech {
         for mat in &m.materials {
@@ -243,24 +192,6 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
     };
     let mask = |b: [bool; 6]| (0..6).filter(|&k| b[k]).map(|k| 1u32 << k).sum::<u32>();
     let dv = grid.voxel_volume();
-    let solid_sites = chem.solid_sites(n) * dv;
-    let (current, mu_e, exchange) = match &problem.drive {
-        Some(d) => {
-            let gain: f64 = (0..n)
-                .filter(|&i| psi_host[i] >= chem.psi_floor)
-                .map(|i| psi_host[i] * d.rate[i])
-                .sum::<f64>()
-                * dv;
-            if d.mode == DriveMode::Galvanostatic && gain <= 0.0 {
-                return Err(crate::backend::no_surface());
-            }
-            (d.current, d.mu_e, d.exchange)
-        }
-        None => (0.0, 0.0, crate::config::Exchange::Constant),
-    };
-    let gradient = problem.drive.as_ref().map_or(0.0, |d| {
-        crate::backend::cpu::chemistry::gradient_stiffness(grid, chem.kappa, d.reaction_gradient)
-    });
     let params = SystemParams {
         nx: grid.n[0] as u32,
         ny: grid.n[1] as u32,
@@ -271,7 +202,7 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
         hz: grid.spacing[2] as f32,
         dt: 0.0,
         kappa: chem.kappa as f32,
-        stab: chem.stabilization as f32,
+        stab: (chem.stabilization * chem.mobility_max) as f32,
         s: chem.stabilization_s as f32,
         psi_floor: chem.psi_floor as f32,
         mobility_kind: match chem.mobility {
@@ -279,27 +210,20 @@ pub fn layout(problem: &Problem) -> Result<(SystemParams, Vec<f32>)> {
             Mobility::SiteBlocking => 1,
         },
         components: chem.components.len() as u32,
-        groups: chem.groups.len() as u32,
         materials: mech.map_or(0, |m| m.materials.len() as u32),
         anisotropic: mech.is_some_and(|m| m.anisotropic) as u32,
         dim: dim as u32,
         free_mask: mask(free),
         spectral_mask: mask(spectral),
-        current: current as f32,
-        mu_e: mu_e as f32,
-        exchange: match exchange {
-            crate::config::Exchange::Constant => 0,
-            crate::config::Exchange::SiteLimited => 1,
-        },
-        solid_sites: solid_sites as f32,
         voxel_volume: dv as f32,
         overstress: mech.map_or(f32::INFINITY, |m| m.overstress as f32),
         electrolyte: mech
             .and_then(|m| m.electrolyte)
             .map_or(u32::MAX, |e| e as u32),
-        gradient: gradient as f32,
+        pad0: 0,
+        pad1: 0,
     };
-    Ok((params, table))
+    (params, table)
 }
 
 impl SystemStep {
@@ -313,12 +237,11 @@ impl SystemStep {
         let stacked = chem
             .components
             .len()
-            .max(chem.groups.len())
             .max(problem.microstructure.as_ref().map_or(0, |m| m.phi.len()));
         ctx.check_field("per-material fields", n, 4 * stacked)?;
         let fft = GpuFft::new(&ctx, grid.n)?;
         let psi_host = chem.psi.clone().unwrap_or_else(|| vec![1.0; n]);
-        let (params, table) = layout(problem)?;
+        let (params, table) = layout(problem);
         let materials = problem.microstructure.as_ref().map_or(0, |m| m.phi.len());
         let lanes = observe::OBS_MATERIALS as usize + 12 * materials + 4 * chem.components.len();
         if lanes > super::kernels::SCALARS {
@@ -359,12 +282,6 @@ impl SystemStep {
             .map(|c| c.psi.as_deref().unwrap_or(&ones))
             .collect();
         let psim = k.upload("psi_m", &stacked(&psim_host));
-        let glp = chem.grad_log_psi.as_ref().map(|g| {
-            k.upload(
-                "grad log psi",
-                &stacked(&[g[0].as_slice(), g[1].as_slice(), g[2].as_slice()]),
-            )
-        });
         let pores = chem.nearest_solid.as_ref().map(|near| {
             let nearest = k.upload(
                 "nearest solid",
@@ -372,35 +289,19 @@ impl SystemStep {
             );
             Pores { nearest }
         });
-        let div_hat = pores
+        let div_hat = chem
+            .faces
             .is_none()
             .then(|| k.zeros("divergence spectrum", 2 * n));
-        let grouped = chem.groups.iter().any(|g| g.weight.is_some());
-        let weights = if grouped {
-            let w: Vec<&[f64]> = chem
-                .groups
-                .iter()
-                .map(|g| g.weight.as_deref().unwrap_or(&ones))
-                .collect();
-            k.upload("group weights", &stacked(&w))
-        } else {
-            k.zeros("group weights", 1)
-        };
         let c = k.upload("c", &problem.initial_c);
         let mut field = |name: &str| k.zeros(name, n);
-        let (mu, mobility, lap, tmp, b, x, r, z, p, q) = (
+        let (mu, mobility, lap, tmp, x) = (
             field("mu"),
             field("mobility"),
             field("laplacian"),
             field("tmp"),
-            field("rhs"),
             field("increment"),
-            field("cg r"),
-            field("cg z"),
-            field("cg p"),
-            field("cg q"),
         );
-        let carriers = k.zeros("carriers and vacancies", 2 * n);
         let hat = k.zeros("hat", 2 * n);
         let hat2 = k.zeros("hat2", 2 * n);
         let phi = problem.microstructure.as_ref().map(|micro| {
@@ -448,13 +349,6 @@ impl SystemStep {
                 last: (0, 0.0),
             }
         });
-        let drive = problem.drive.as_ref().map(|d| DriveFields {
-            rate: k.upload("insertion rate", &d.rate),
-            step_rate: k.zeros("r j", n),
-            weight: k.zeros("reaction weight", n),
-            pull: k.zeros("reaction weight times mu", n),
-            mode: d.mode,
-        });
         let coupled = elastic.as_ref().is_some_and(|e| e.stress_coupling);
         let stress = (chem.faces.is_some() && coupled)
             .then(|| (k.zeros("stress term", n), k.zeros("stress stiffness", n)));
@@ -477,31 +371,20 @@ impl SystemStep {
             params,
             n,
             dim,
-            groups: chem.groups.len(),
-            grouped,
             flux,
             psi,
             psim,
-            glp,
             pores,
             div_hat,
-            weights,
             c,
             mu,
             mobility,
-            carriers,
             lap,
             tmp,
-            b,
             x,
-            r,
-            z,
-            p,
-            q,
             hat,
             hat2,
             elastic,
-            drive,
             phi,
             materials,
             kappa: chem.kappa,
@@ -607,11 +490,10 @@ impl SystemStep {
         k.run(enc, "add_weighted_real", op(), &[self.x, div_hat], n);
     }
 
-    /// μ into `mu` from the current c (extended into the pores), as the CPU's
-    /// `chemical_potential` with its nearest-solid extension.
+    /// μ into `mu` from the current c, as the CPU's `chemical_potential` (the spectral step:
+    /// every voxel solid).
     fn encode_chemical_potential(&self, enc: &mut Recorder) {
         let (k, n) = (&self.k, self.n);
-        self.extend(enc, self.c);
         k.run(enc, "weighted_to_complex", op(), &[self.c, self.hat], n);
         self.fft(enc, self.hat, false);
         self.copy(enc, self.hat, self.hat2, 2 * n);
@@ -619,16 +501,6 @@ impl SystemStep {
         self.fft(enc, self.hat2, true);
         k.run(enc, "fill", op(), &[self.lap], n);
         k.run(enc, "add_weighted_real", op(), &[self.lap, self.hat2], n);
-        if let Some(glp) = self.glp {
-            for axis in 0..self.dim {
-                self.gradient_of_hat(enc, axis);
-                let o = Op {
-                    index: axis as u32,
-                    ..op()
-                };
-                k.run(enc, "add_grad_log_psi", o, &[self.lap, glp, self.hat2], n);
-            }
-        }
         k.run(
             enc,
             "chemical_potential",
@@ -645,7 +517,6 @@ impl SystemStep {
                 n,
             );
         }
-        self.extend(enc, self.mu);
     }
 
     fn read(&self, id: BufId) -> Result<Vec<f64>> {
@@ -660,152 +531,18 @@ impl SystemStep {
 
 impl SystemStep {
     pub fn step(&mut self, dt: f64) -> Result<StepReport> {
-        if self.convex.is_some() {
+        let Some(div_hat) = self.div_hat else {
             return self.step_convex(dt);
-        }
+        };
         let (elastic_iterations, elastic_residual) = self.ensure_elastic()?;
         self.params.dt = dt as f32;
         self.k.write_params(&self.params);
         let (k, n) = (&self.k, self.n);
         let mut enc = k.encoder();
         self.encode_chemical_potential(&mut enc);
-        if let Some(div_hat) = self.div_hat {
-            self.encode_spectral_increment(&mut enc, div_hat);
-            let (x, c, work) = (self.x, self.c, self.tmp);
-            k.run(&mut enc, "lincomb", Op { f: 1.0, ..op() }, &[x, c, work], n);
-            k.reduce(
-                &mut enc,
-                "commit",
-                op(),
-                &[c, work, self.psi],
-                n,
-                (COMMIT, 1),
-            );
-            k.submit(enc);
-            return self.report(elastic_iterations, elastic_residual);
-        }
-        k.reduce(
-            &mut enc,
-            "sum_partial",
-            op(),
-            &[self.c, self.psi],
-            n,
-            (BEFORE, 2),
-        );
-        k.run(
-            &mut enc,
-            "site_carriers",
-            op(),
-            &[self.c, self.carriers, self.k.dummy(), self.psi, self.psim],
-            n,
-        );
-        let flux_flag = self.flux.is_some() as u32;
-        let flux = self.flux.unwrap_or(self.k.dummy());
-        k.run(
-            &mut enc,
-            "fv_divergence",
-            Op {
-                flag: flux_flag,
-                ..op()
-            },
-            &[self.carriers, self.mu, flux, self.b],
-            n,
-        );
-        match &self.drive {
-            None => k.scalar(
-                &mut enc,
-                Op {
-                    index: FIXED,
-                    ..op()
-                },
-            ),
-            Some(d) => {
-                // The reaction apart from the diffusion, each voxel's own increment w (μ_e − μ)
-                // (cpu/mod.rs, model.md §8): its weights and the galvanostat's sums first.
-                k.run(
-                    &mut enc,
-                    "exchange_rate",
-                    op(),
-                    &[self.c, self.psi, d.rate, d.step_rate],
-                    n,
-                );
-                k.run(
-                    &mut enc,
-                    "reaction_weight",
-                    op(),
-                    &[
-                        self.c,
-                        self.psi,
-                        d.step_rate,
-                        self.psim,
-                        d.weight,
-                        self.mu,
-                        d.pull,
-                    ],
-                    n,
-                );
-                k.reduce(
-                    &mut enc,
-                    "sum_partial",
-                    op(),
-                    &[d.weight, self.psi],
-                    n,
-                    (GAIN, 2),
-                );
-                k.reduce(
-                    &mut enc,
-                    "sum_partial",
-                    op(),
-                    &[d.pull, self.psi],
-                    n,
-                    (REST, 2),
-                );
-                let program = match d.mode {
-                    DriveMode::Potentiostatic => IONS_OF,
-                    DriveMode::Galvanostatic => GALVANOSTATIC,
-                };
-                k.scalar(
-                    &mut enc,
-                    Op {
-                        index: program,
-                        a: REST,
-                        b: GAIN,
-                        ..op()
-                    },
-                );
-            }
-        }
-        self.increment(enc)?;
-        let mut enc = k.encoder();
-        if let Some(d) = &self.drive {
-            k.run(
-                &mut enc,
-                "insertion_increment",
-                op(),
-                &[self.x, d.weight, self.mu],
-                n,
-            );
-        }
+        self.encode_spectral_increment(&mut enc, div_hat);
         let (x, c, work) = (self.x, self.c, self.tmp);
         k.run(&mut enc, "lincomb", Op { f: 1.0, ..op() }, &[x, c, work], n);
-        // Σψc exact to round-off: the uniform shift of the solid (model.md §8) ...
-        k.reduce(
-            &mut enc,
-            "sum_partial",
-            op(),
-            &[work, self.psi],
-            n,
-            (NOW, 2),
-        );
-        k.scalar(
-            &mut enc,
-            Op {
-                index: BALANCE,
-                ..op()
-            },
-        );
-        // ... and projected onto [0, 1] with that Σψc.
-        encode_bound_projection(k, &mut enc, work, self.psi, n);
         k.reduce(
             &mut enc,
             "commit",
@@ -815,7 +552,18 @@ impl SystemStep {
             (COMMIT, 1),
         );
         k.submit(enc);
-        self.report(elastic_iterations, elastic_residual)
+        let s = self.scalars()?;
+        if let Some(el) = self.elastic.as_mut() {
+            el.fresh = false;
+        }
+        let c0 = COMMIT as usize;
+        Ok(StepReport {
+            max_dc: s[c0 + 1].max(0.0) as f64,
+            non_finite: s[c0 + 3] as u64,
+            elastic_iterations,
+            elastic_residual,
+            ..StepReport::default()
+        })
     }
 
     /// The convex-splitting step of `dt`, halved where Newton does not converge at it (as the
@@ -894,35 +642,6 @@ impl SystemStep {
         k.submit(enc);
     }
 
-    /// The step's scalars, read back once.
-    fn report(&mut self, elastic_iterations: u64, elastic_residual: f64) -> Result<StepReport> {
-        let s = self.scalars()?;
-        if let Some(el) = self.elastic.as_mut() {
-            el.fresh = false;
-        }
-        let c0 = COMMIT as usize;
-        if self
-            .drive
-            .as_ref()
-            .is_some_and(|d| d.mode == DriveMode::Galvanostatic)
-            && s[GAIN as usize].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
-        {
-            return Err(crate::backend::exchange_exhausted());
-        }
-        Ok(StepReport {
-            newton_iterations: 0,
-            linear_iterations: 0,
-            max_dc: s[c0 + 1].max(0.0) as f64,
-            non_finite: (s[c0 + 3] + s[BOUND as usize + 2]) as u64,
-            mu_e: self.drive.as_ref().map(|_| s[MU_E as usize] as f64),
-            ions_added: s[IONS] as f64,
-            bound_moved: s[BOUND as usize + 1] as f64 * self.params.voxel_volume as f64,
-            shift_moved: s[SHIFT_MOVED] as f64,
-            elastic_iterations,
-            elastic_residual,
-        })
-    }
-
     pub fn fields(&mut self, names: &[FieldName]) -> Result<Fields> {
         let mut out = Fields::default();
         for &name in names {
@@ -985,43 +704,4 @@ impl SystemStep {
         }
         Ok(out)
     }
-}
-
-/// Records the bound projection of `c` (bounds.wgsl; CPU: `bounds::project`): Newton steps for
-/// ξ from the uniform shift in scalar slot SHIFT, towards Σψc = BEFORE + IONS/ΔṼ, then the last
-/// correction on the voxels inside the bounds. Leaves the final sums in BOUND..BOUND + 4.
-pub fn encode_bound_projection(k: &Kernels, enc: &mut Recorder, c: BufId, psi: BufId, n: usize) {
-    for last in (0..=bounds::NEWTON).map(|s| s == bounds::NEWTON) {
-        k.reduce(
-            enc,
-            "bound_partial",
-            Op {
-                a: SHIFT,
-                b: 1,
-                ..op()
-            },
-            &[c, psi],
-            n,
-            (BOUND, 1),
-        );
-        k.scalar(
-            enc,
-            Op {
-                index: PROJECT,
-                flag: last as u32,
-                ..op()
-            },
-        );
-    }
-    k.run(
-        enc,
-        "bound_apply",
-        Op {
-            a: SHIFT,
-            b: DELTA,
-            ..op()
-        },
-        &[c, psi],
-        n,
-    );
 }

@@ -13,7 +13,6 @@ pub(super) const OBS_MATERIALS: u32 = OBS + 32;
 // Programs of observe.wgsl's `observe_partial`.
 const OBS_C: u32 = 0;
 const OBS_ENERGY: u32 = 1;
-const OBS_GRADIENT: u32 = 2;
 const OBS_PARSEVAL: u32 = 3;
 const OBS_ELASTIC: u32 = 4;
 const OBS_STRESS: u32 = 5;
@@ -36,7 +35,7 @@ impl SystemStep {
             ..op()
         };
         let mut enc = k.encoder();
-        // As the CPU: c is extended into the pores before its gradient is taken.
+        // As the CPU: c is extended into the pores.
         self.extend(&mut enc, self.c);
         let (c, psi) = (self.c, self.psi);
         k.reduce(
@@ -55,25 +54,12 @@ impl SystemStep {
             n,
             (OBS + 4, 1),
         );
-        k.run(&mut enc, "weighted_to_complex", op(), &[c, self.hat], n);
-        self.fft(&mut enc, self.hat, false);
         let d = self.k.dummy();
-        if self.pores.is_some() {
-            k.run(&mut enc, "fill", op(), &[self.lap], n);
-            for axis in 0..self.dim {
-                self.gradient_of_hat(&mut enc, axis);
-                k.run(&mut enc, "add_square_real", op(), &[self.lap, self.hat2], n);
-            }
-            let slots = [c, psi, d, d, d, d, d, self.lap];
-            k.reduce(
-                &mut enc,
-                "observe_partial",
-                program(OBS_GRADIENT, 0, true),
-                &slots,
-                n,
-                (OBS + 8, 1),
-            );
-        } else {
+        if self.convex.is_none() {
+            // The spectral step's gradient energy by Parseval (the convex-splitting step sums
+            // its faces instead, below).
+            k.run(&mut enc, "weighted_to_complex", op(), &[c, self.hat], n);
+            self.fft(&mut enc, self.hat, false);
             let slots = [c, psi, d, d, d, d, d, self.hat];
             k.reduce(
                 &mut enc,
@@ -137,12 +123,9 @@ impl SystemStep {
                 self.materials,
             ));
         }
-        let energy_gradient = if let Some(convex) = &self.convex {
-            convex.gradient_energy(&self.ctx)?
-        } else if self.pores.is_some() {
-            0.5 * self.kappa * at(OBS + 8) * dv
-        } else {
-            0.5 * self.kappa * at(OBS + 8) / n as f64 * dv
+        let energy_gradient = match &self.convex {
+            Some(convex) => convex.gradient_energy(&self.ctx)?,
+            None => 0.5 * self.kappa * at(OBS + 8) / n as f64 * dv,
         };
         let mut obs = Observables {
             mean_c: at(OBS) / at(OBS + 3),
