@@ -19,9 +19,27 @@ pub const MAX_NEWTON: usize = 40;
 pub const MAX_HALVINGS: u32 = 12;
 /// Relative preconditioned residual of each linear solve: at most [`LINEAR_LOOSE`], and
 /// tightened with the Newton residual (an inexact Newton method: the far iterates need no
-/// precise direction), never below [`LINEAR_TIGHT`].
+/// precise direction), never below [`LINEAR_TIGHT`] ([`forcing`]).
 pub const LINEAR_LOOSE: f64 = 1e-3;
 pub const LINEAR_TIGHT: f64 = 1e-10;
+
+/// The relative residual a Newton iteration's linear solve stops at, from the residuals it
+/// starts from (`r1` in c, `r2` and the galvanostat's `rg` in kT, `tol_mu` the galvanostat's
+/// tolerance): the largest residual itself, which keeps Newton's convergence quadratic
+/// (Eisenstat & Walker 1996), capped at [`LINEAR_LOOSE`]; but never tighter than a tenth of
+/// what brings every residual to its tolerance in this iteration (a solve beyond that refines
+/// a direction the next test accepts anyway), nor than `floor` ([`LINEAR_TIGHT`], or f32's).
+pub fn forcing(r1: f64, r2: f64, rg: f64, tol_mu: f64, floor: f64) -> f64 {
+    let residual = r1.max(r2).max(rg);
+    let over = (r1 / TOLERANCE_C)
+        .max(r2 / TOLERANCE_MU)
+        .max(rg / tol_mu)
+        .max(1.0);
+    residual
+        .min(LINEAR_LOOSE)
+        .max(0.1 / over)
+        .clamp(floor, LINEAR_LOOSE)
+}
 pub const MAX_LINEAR: usize = 2000;
 /// A Newton step moves no voxel's convex potential ν by more than this (kT): a factor e⁵ ≈ 150
 /// in c or 1 − c near a bound, a fifth of the 35 kT between P2's segments at their junction.

@@ -28,8 +28,8 @@ use super::krylov::minres;
 use super::multigrid::Multigrid;
 use crate::config::Exchange;
 use crate::convex_split::{
-    ConvexParams, Iterate, LINEAR_LOOSE, LINEAR_TIGHT, MAX_LINEAR, MAX_POTENTIAL_STEP, OFF, Old,
-    ROUND_OFF_MARGIN, Site, Status, TOLERANCE_C, TOLERANCE_MU,
+    ConvexParams, Iterate, LINEAR_TIGHT, MAX_LINEAR, MAX_POTENTIAL_STEP, OFF, Old,
+    ROUND_OFF_MARGIN, Site, Status, TOLERANCE_C, TOLERANCE_MU, forcing,
 };
 pub use crate::convex_split::{MAX_NEWTON, NotConverged, Outcome};
 use crate::finite_volume::{Faces, add_face_sums, neighbour, neighbours_at};
@@ -285,7 +285,7 @@ impl ConvexSplit {
                 });
             }
             newton += 1;
-            let forcing = (1e-2 * r1.max(r2).max(rg)).clamp(LINEAR_TIGHT, LINEAR_LOOSE);
+            let forcing = forcing(r1, r2, rg, tol_mu, LINEAR_TIGHT);
             linear += self.newton_step(
                 chem,
                 &mut cn,

@@ -14,7 +14,7 @@
 //! copies the parent. The coarsest level (at most [`DIRECT`] voxels) is solved by a
 //! dense Cholesky factorisation.
 
-use crate::finite_volume::{Coarsening, DIRECT, coarsening, neighbour, neighbours_at};
+use crate::finite_volume::{Coarsening, DIRECT, coarsening, neighbour};
 
 /// Smoothing sweeps (each a red and a black half) before and after the coarse correction.
 const SWEEPS: usize = 1;
@@ -41,10 +41,10 @@ pub fn coarsen(
 ) {
     let (len, n, f, q) = (level.len(), level.n, level.factor, level.coarse());
     let clen = q[0] * q[1] * q[2];
-    let parent = |i: usize| {
-        let c = [i % n[0], (i / n[0]) % n[1], i / (n[0] * n[1])];
-        c[0] / f[0] + q[0] * (c[1] / f[1] + q[1] * (c[2] / f[2]))
-    };
+    // A child's upward face along a leaves its parent exactly when the child is the parent's
+    // last along a and the coarse level has more than one voxel along a (else the periodic
+    // neighbour is the parent itself).
+    let leaves = |a: usize, d: usize| d + 1 == f[a] && q[a] > 1;
     for p in 0..clen {
         let pc = [p % q[0], (p / q[0]) % q[1], p / (q[0] * q[1])];
         let (mut d, mut on, mut sums) = (0.0, false, [0.0; 3]);
@@ -55,8 +55,8 @@ pub fn coarsen(
                     let i = c[0] + n[0] * (c[1] + n[1] * c[2]);
                     d += diag[i];
                     on |= mask[i];
-                    for a in 0..dim {
-                        if parent(neighbour(n, i, a, true)) != p {
+                    for (a, d) in [dx, dy, dz].into_iter().enumerate().take(dim) {
+                        if leaves(a, d) {
                             sums[a] += g[a * len + i] / f[a] as f64;
                         }
                     }
@@ -110,24 +110,135 @@ fn relax_colour(
     forward: bool,
 ) {
     let [nx, ny, nz] = level.n;
-    let len = level.len();
     let rows = ny * nz;
+    let axes = Axes::new(level, dim, g);
     for r in 0..rows {
         let r = if forward { r } else { rows - 1 - r };
         let (y, z) = (r % ny, r / ny);
+        let row = Row::new(level.n, y, z);
         let first = (y + z + colour) % 2;
         let count = (nx - first.min(nx)).div_ceil(2);
         for k in 0..count {
             let k = if forward { k } else { count - 1 - k };
             let xi = first + 2 * k;
-            let i = xi + nx * r;
-            let nb = neighbours_at(level.n, i, xi, y, z);
-            let mut num = b[i];
-            for (a, &(up, down)) in nb.iter().enumerate().take(dim) {
-                num += g[a * len + i] * x[up] + g[a * len + down] * x[down];
-            }
-            x[i] = num * inverse[i];
+            let i = row.base + xi;
+            x[i] = (b[i] + axes.pull(&row, xi, x)) * inverse[i];
         }
+    }
+}
+
+/// The conductances of a level split per axis (`g[a·len + i]`), the axes the grid has.
+struct Axes<'a> {
+    dim: usize,
+    g: [&'a [f64]; 3],
+}
+
+impl<'a> Axes<'a> {
+    fn new(level: &Coarsening, dim: usize, g: &'a [f64]) -> Axes<'a> {
+        let len = level.len();
+        let axis = |a: usize| {
+            if a < dim {
+                &g[a * len..(a + 1) * len]
+            } else {
+                &g[..0]
+            }
+        };
+        Axes {
+            dim,
+            g: [axis(0), axis(1), axis(2)],
+        }
+    }
+
+    /// Σ_faces g x_neighbour around voxel (xi, row).
+    #[inline(always)]
+    fn pull(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
+        let i = row.base + xi;
+        let (up, down) = row.along_x(xi);
+        let g = &self.g;
+        let mut s = g[0][i] * x[up] + g[0][down] * x[down];
+        if self.dim >= 2 {
+            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
+            s += g[1][i] * x[u] + g[1][d] * x[d];
+        }
+        if self.dim >= 3 {
+            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
+            s += g[2][i] * x[u] + g[2][d] * x[d];
+        }
+        s
+    }
+
+    /// Σ_faces g (x_i − x_neighbour) around voxel (xi, row).
+    #[inline(always)]
+    fn push(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
+        let i = row.base + xi;
+        let (up, down) = row.along_x(xi);
+        let (g, v) = (&self.g, x[i]);
+        let mut s = g[0][i] * (v - x[up]) + g[0][down] * (v - x[down]);
+        if self.dim >= 2 {
+            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
+            s += g[1][i] * (v - x[u]) + g[1][d] * (v - x[d]);
+        }
+        if self.dim >= 3 {
+            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
+            s += g[2][i] * (v - x[u]) + g[2][d] * (v - x[d]);
+        }
+        s
+    }
+}
+
+/// One row of voxels along x at (y, z) of the periodic grid: its first index and the first
+/// indices of its neighbouring rows along y and z (up, down), found once per row.
+struct Row {
+    nx: usize,
+    base: usize,
+    up: [usize; 2],
+    down: [usize; 2],
+}
+
+impl Row {
+    #[inline(always)]
+    fn new(n: [usize; 3], y: usize, z: usize) -> Row {
+        let [nx, ny, nz] = n;
+        let plane = nx * ny;
+        let base = nx * (y + ny * z);
+        Row {
+            nx,
+            base,
+            up: [
+                if y + 1 == ny {
+                    base + nx - plane
+                } else {
+                    base + nx
+                },
+                if z + 1 == nz {
+                    base + plane - plane * nz
+                } else {
+                    base + plane
+                },
+            ],
+            down: [
+                if y == 0 { base + plane - nx } else { base - nx },
+                if z == 0 {
+                    base + plane * nz - plane
+                } else {
+                    base - plane
+                },
+            ],
+        }
+    }
+
+    /// The up and down neighbours of voxel xi of the row along x.
+    #[inline(always)]
+    fn along_x(&self, xi: usize) -> (usize, usize) {
+        let i = self.base + xi;
+        (
+            if xi + 1 == self.nx { self.base } else { i + 1 },
+            if xi == 0 {
+                self.base + self.nx - 1
+            } else {
+                i - 1
+            },
+        )
     }
 }
 
@@ -175,18 +286,14 @@ pub fn residual(
     r: &mut [f64],
 ) {
     let [nx, ny, nz] = level.n;
-    let len = level.len();
+    let axes = Axes::new(level, dim, g);
     for z in 0..nz {
         for y in 0..ny {
+            let row = Row::new(level.n, y, z);
             for xi in 0..nx {
-                let i = xi + nx * (y + ny * z);
+                let i = row.base + xi;
                 r[i] = if mask[i] {
-                    let nb = neighbours_at(level.n, i, xi, y, z);
-                    let mut s = diag[i] * x[i];
-                    for (a, &(up, down)) in nb.iter().enumerate().take(dim) {
-                        s += g[a * len + i] * (x[i] - x[up]) + g[a * len + down] * (x[i] - x[down]);
-                    }
-                    b[i] - s
+                    b[i] - diag[i] * x[i] - axes.push(&row, xi, x)
                 } else {
                     0.0
                 };
@@ -198,30 +305,45 @@ pub fn residual(
 /// The coarse right-hand side: each coarse voxel the sum of its children's residuals.
 pub fn restrict_residual(level: &Coarsening, r: &[f64], coarse_b: &mut [f64]) {
     let (n, f, q) = (level.n, level.factor, level.coarse());
-    for (p, cb) in coarse_b.iter_mut().enumerate() {
-        let pc = [p % q[0], (p / q[0]) % q[1], p / (q[0] * q[1])];
-        let mut s = 0.0;
-        for dz in 0..f[2] {
-            for dy in 0..f[1] {
-                for dx in 0..f[0] {
-                    let c = [pc[0] * f[0] + dx, pc[1] * f[1] + dy, pc[2] * f[2] + dz];
-                    s += r[c[0] + n[0] * (c[1] + n[1] * c[2])];
+    // Each coarse row sums its children row by row, each parent's children in the order
+    // (dz, dy, dx) as the device's kernel does.
+    for pz in 0..q[2] {
+        for py in 0..q[1] {
+            let out = &mut coarse_b[q[0] * (py + q[1] * pz)..][..q[0]];
+            out.iter_mut().for_each(|v| *v = 0.0);
+            for dz in 0..f[2] {
+                for dy in 0..f[1] {
+                    let (y, z) = (py * f[1] + dy, pz * f[2] + dz);
+                    let row = &r[n[0] * (y + n[1] * z)..][..n[0]];
+                    if f[0] == 2 {
+                        for (o, pair) in out.iter_mut().zip(row.chunks_exact(2)) {
+                            *o += pair[0];
+                            *o += pair[1];
+                        }
+                    } else {
+                        for (o, v) in out.iter_mut().zip(row) {
+                            *o += v;
+                        }
+                    }
                 }
             }
         }
-        *cb = s;
     }
 }
 
 /// The coarse correction copied to the children, on the active voxels (mask 1).
 pub fn prolong(level: &Coarsening, mask: &[bool], coarse_x: &[f64], x: &mut [f64]) {
     let (n, f, q) = (level.n, level.factor, level.coarse());
+    // f is 1 or 2 along each axis: the parent's coordinate is a shift, not a division.
+    let shift = f.map(|v| (v == 2) as u32);
     for z in 0..n[2] {
         for y in 0..n[1] {
-            for xi in 0..n[0] {
-                let i = xi + n[0] * (y + n[1] * z);
-                if mask[i] {
-                    x[i] += coarse_x[xi / f[0] + q[0] * (y / f[1] + q[1] * (z / f[2]))];
+            let parent_row = q[0] * ((y >> shift[1]) + q[1] * (z >> shift[2]));
+            let base = n[0] * (y + n[1] * z);
+            let (mask, x) = (&mask[base..base + n[0]], &mut x[base..base + n[0]]);
+            for (xi, (v, &on)) in x.iter_mut().zip(mask).enumerate() {
+                if on {
+                    *v += coarse_x[parent_row + (xi >> shift[0])];
                 }
             }
         }

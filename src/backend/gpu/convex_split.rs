@@ -17,7 +17,7 @@ use super::typed::{Binding, Kernel, Threads, module, storage, uniform};
 use crate::bindings;
 use crate::config::{DriveMode, Exchange};
 use crate::convex_split::{
-    LINEAR_LOOSE, MAX_LINEAR, MAX_NEWTON, NotConverged, Outcome, TOLERANCE_C, TOLERANCE_MU,
+    MAX_LINEAR, MAX_NEWTON, NotConverged, Outcome, TOLERANCE_C, TOLERANCE_MU, forcing,
 };
 use crate::error::{Error, Result};
 use crate::free_energy::FreeEnergy;
@@ -566,7 +566,7 @@ impl GpuConvexSplit {
                 }));
             }
             newton += 1;
-            let forcing = (1e-2 * r1.max(r2).max(rg)).clamp(F32_LINEAR, LINEAR_LOOSE);
+            let forcing = forcing(r1, r2, rg, tol_mu, F32_LINEAR);
             let mut enc = Recorder::new(&ctx.device);
             k.run(&mut enc, "newton_blocks", f, voxels);
             self.schur.setup(&mut enc);
