@@ -85,6 +85,8 @@ struct Plastic {
 
 /// Newton iterations of a plastic solve before it is declared not converged.
 const MAX_NEWTON: u64 = 50;
+/// Halvings of a Newton correction whose full step raises the equilibrium residual.
+const MAX_BACKTRACK: u32 = 8;
 
 impl Elasticity {
     pub fn new(problem: &Problem, mechanics: &Mechanics) -> Self {
@@ -499,21 +501,8 @@ impl Elasticity {
         let mut cg_total = 0;
         let mut newton = 0;
         self.newton_residuals.clear();
+        let mut norm = self.plastic_residual(fft);
         loop {
-            self.return_map();
-            // r = −P[σ].
-            let mut r = std::mem::take(&mut self.r);
-            {
-                let stress = &self.plastic.as_ref().expect("a plastic solve").stress;
-                for (k, rk) in r.iter_mut().enumerate() {
-                    rk.par_iter_mut()
-                        .zip(stress.par_iter())
-                        .for_each(|(v, s)| *v = -s[k]);
-                }
-            }
-            self.project(fft, &mut r);
-            self.r = r;
-            let norm = self.dot(&self.r, &self.r).sqrt();
             self.newton_residuals.push(norm / scale);
             if norm <= tol {
                 return Ok((cg_total, norm / scale));
@@ -529,15 +518,52 @@ impl Elasticity {
                 .iter_mut()
                 .for_each(|v| v.par_iter_mut().for_each(|d| *d = 0.0));
             let result = self.conjugate_gradients(fft, &mut correction, true, forcing, norm);
-            for k in 0..6 {
-                self.strain[k]
-                    .par_iter_mut()
-                    .zip(correction[k].par_iter())
-                    .for_each(|(e, d)| *e += d);
+            // The full step first, halved while it raises the residual: far from the solution
+            // (a load step that moves the plastic zone) an undamped step can overshoot into a
+            // state whose yielded voxels leave the tangent nearly singular, and the next
+            // Newton iterations diverge.
+            let mut step = 1.0;
+            self.add_to_strain(&correction, step);
+            let mut next = self.plastic_residual(fft);
+            for _ in 0..MAX_BACKTRACK {
+                if next <= norm {
+                    break;
+                }
+                step *= 0.5;
+                self.add_to_strain(&correction, -step);
+                next = self.plastic_residual(fft);
             }
+            norm = next;
             self.plastic.as_mut().expect("a plastic solve").correction = correction;
             cg_total += result?.0;
         }
+    }
+
+    /// ε += f · d.
+    fn add_to_strain(&mut self, d: &Tensor, f: f64) {
+        for k in 0..6 {
+            self.strain[k]
+                .par_iter_mut()
+                .zip(d[k].par_iter())
+                .for_each(|(e, d)| *e += f * d);
+        }
+    }
+
+    /// The return mapping at the current strain, then `self.r = −P[σ]`; returns ‖r‖.
+    fn plastic_residual(&mut self, fft: &mut Fft) -> f64 {
+        self.return_map();
+        let mut r = std::mem::take(&mut self.r);
+        {
+            let stress = &self.plastic.as_ref().expect("a plastic solve").stress;
+            for (k, rk) in r.iter_mut().enumerate() {
+                rk.par_iter_mut()
+                    .zip(stress.par_iter())
+                    .for_each(|(v, s)| *v = -s[k]);
+            }
+        }
+        self.project(fft, &mut r);
+        self.r = r;
+        self.dot(&self.r, &self.r).sqrt()
     }
 
     /// Moulinec–Suquet: ε ← ε − Γ⁰[σ(ε)] with the reference medium halfway between the
