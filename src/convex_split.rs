@@ -45,6 +45,54 @@ pub const MAX_LINEAR: usize = 2000;
 /// in c or 1 − c near a bound, a fifth of the 35 kT between P2's segments at their junction.
 pub const MAX_POTENTIAL_STEP: f64 = 5.0;
 
+/// One sub-step's attempt, as a backend takes it: the elastic solve it made first (iterations
+/// and relative residual, (0, 0) where none) and Newton's outcome.
+pub type Attempt = ((u64, f64), std::result::Result<Outcome, NotConverged>);
+
+/// A step of `dt` by `attempt` (one sub-step of the length it is given, from the state the
+/// last successful one left): a sub-step whose Newton iteration does not converge is replaced by
+/// two of half its length, down to `dt`/2^[`MAX_HALVINGS`], past which the run stops with
+/// [`crate::error::Error::NotConverged`]. Both backends' steps run through it. The report sums
+/// the sub-steps' iterations and ions (a failed attempt counts [`MAX_NEWTON`] iterations), keeps
+/// the last μ_e, the largest of their max |Δc| and the first elastic solve's residual.
+pub fn halving(
+    dt: f64,
+    mut attempt: impl FnMut(f64) -> crate::error::Result<Attempt>,
+) -> crate::error::Result<crate::backend::StepReport> {
+    let mut report = crate::backend::StepReport::default();
+    // (length, halvings) of the sub-steps still to take, the next one last.
+    let mut pending = vec![(dt, 0u32)];
+    while let Some((h, depth)) = pending.pop() {
+        let ((iterations, residual), outcome) = attempt(h)?;
+        if report.elastic_iterations == 0 {
+            report.elastic_residual = residual;
+        }
+        report.elastic_iterations += iterations;
+        match outcome {
+            Ok(out) => {
+                report.newton_iterations += out.newton_iterations as u64;
+                report.linear_iterations += out.linear_iterations as u64;
+                report.ions_added += out.ions_added;
+                report.mu_e = out.mu_e.or(report.mu_e);
+                report.max_dc = report.max_dc.max(out.max_dc);
+            }
+            Err(_) if depth < MAX_HALVINGS => {
+                report.newton_iterations += MAX_NEWTON as u64;
+                pending.push((0.5 * h, depth + 1));
+                pending.push((0.5 * h, depth + 1));
+            }
+            Err(failed) => {
+                return Err(crate::error::Error::NotConverged {
+                    dt,
+                    residual_c: failed.residual_c,
+                    residual_mu: failed.residual_mu,
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
 /// What a converged step reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outcome {

@@ -172,9 +172,6 @@ impl CpuBackend {
     /// The convex-splitting step of `dt`, halved where Newton does not converge at it.
     fn step_convex(&mut self, dt: f64) -> Result<StepReport> {
         let start = self.c.clone();
-        let mut report = StepReport::default();
-        // (length, halvings) of the sub-steps still to take, in order.
-        let mut pending = vec![(dt, 0u32)];
         // Stress that does not act on μ is solved only when an output asks for it (observe,
         // fields): the chemistry does not need it. Plastic flow depends on the path, so a cell
         // that flows is solved at every step.
@@ -182,42 +179,25 @@ impl CpuBackend {
             .elastic
             .as_ref()
             .is_some_and(|e| e.mechanics.stress_coupling || e.is_plastic());
-        while let Some((h, depth)) = pending.pop() {
-            if coupled {
-                let (iterations, residual) = self.ensure_elastic()?;
-                if report.elastic_iterations == 0 {
-                    report.elastic_residual = residual;
+        let mut report = crate::convex_split::halving(dt, |h| {
+            let elastic = if coupled {
+                self.ensure_elastic()?
+            } else {
+                (0, 0.0)
+            };
+            let outcome = self.convex_once(h)?;
+            if let Ok(out) = &outcome {
+                if let Some(near) = &self.chem.nearest_solid {
+                    extend(&mut self.c, near);
                 }
-                report.elastic_iterations += iterations;
-            }
-            match self.convex_once(h)? {
-                Ok(out) => {
-                    report.newton_iterations += out.newton_iterations as u64;
-                    report.linear_iterations += out.linear_iterations as u64;
-                    report.ions_added += out.ions_added;
-                    report.mu_e = out.mu_e.or(report.mu_e);
-                    if let Some(near) = &self.chem.nearest_solid {
-                        extend(&mut self.c, near);
-                    }
-                    self.elastic_fresh = false;
-                    if let Some(me) = out.mu_e {
-                        self.mu_e = me;
-                    }
-                }
-                Err(_) if depth < crate::convex_split::MAX_HALVINGS => {
-                    report.newton_iterations += convex_split::MAX_NEWTON as u64;
-                    pending.push((0.5 * h, depth + 1));
-                    pending.push((0.5 * h, depth + 1));
-                }
-                Err(failed) => {
-                    return Err(crate::error::Error::NotConverged {
-                        dt,
-                        residual_c: failed.residual_c,
-                        residual_mu: failed.residual_mu,
-                    });
+                self.elastic_fresh = false;
+                if let Some(me) = out.mu_e {
+                    self.mu_e = me;
                 }
             }
-        }
+            Ok((elastic, outcome))
+        })?;
+        // The adaptive dt reads the whole step's change, not its sub-steps'.
         let chem = &self.chem;
         report.max_dc = (0..self.c.len())
             .filter(|&i| chem.is_solid(i))

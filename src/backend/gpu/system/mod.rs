@@ -16,7 +16,6 @@ use super::params::{Op, SystemParams};
 use super::recorder::Recorder;
 use crate::backend::{Observables, StepReport};
 use crate::config::SolverKind;
-use crate::convex_split::{MAX_HALVINGS, MAX_NEWTON};
 use crate::error::{Error, Result};
 use crate::fields::{FieldName, Fields};
 use crate::free_energy::FreeEnergy;
@@ -569,47 +568,27 @@ impl SystemStep {
     /// The convex-splitting step of `dt`, halved where Newton does not converge at it (as the
     /// CPU's `step_convex`).
     fn step_convex(&mut self, dt: f64) -> Result<StepReport> {
-        let mut report = StepReport::default();
-        let mut pending = vec![(dt, 0u32)];
-        while let Some((h, depth)) = pending.pop() {
-            if self.stress.is_some() {
-                let (iterations, residual) = self.ensure_elastic()?;
-                if report.elastic_iterations == 0 {
-                    report.elastic_residual = residual;
-                }
-                report.elastic_iterations += iterations;
+        let mut report = crate::convex_split::halving(dt, |h| {
+            let elastic = if self.stress.is_some() {
+                let solve = self.ensure_elastic()?;
                 self.encode_stress_terms();
-            }
+                solve
+            } else {
+                (0, 0.0)
+            };
             let convex = self.convex.as_mut().expect("a cell with faces");
-            match convex.step(&self.ctx, h)? {
-                Ok(out) => {
-                    report.newton_iterations += out.newton_iterations as u64;
-                    report.linear_iterations += out.linear_iterations as u64;
-                    report.ions_added += out.ions_added;
-                    report.mu_e = out.mu_e.or(report.mu_e);
-                    report.max_dc = report.max_dc.max(out.max_dc);
-                    // As the CPU: c is extended into the pores after each step.
-                    let mut enc = self.k.encoder();
-                    self.extend(&mut enc, self.c);
-                    self.k.submit(enc);
-                    if let Some(el) = self.elastic.as_mut() {
-                        el.fresh = false;
-                    }
-                }
-                Err(_) if depth < MAX_HALVINGS => {
-                    report.newton_iterations += MAX_NEWTON as u64;
-                    pending.push((0.5 * h, depth + 1));
-                    pending.push((0.5 * h, depth + 1));
-                }
-                Err(failed) => {
-                    return Err(Error::NotConverged {
-                        dt,
-                        residual_c: failed.residual_c,
-                        residual_mu: failed.residual_mu,
-                    });
+            let outcome = convex.step(&self.ctx, h)?;
+            if outcome.is_ok() {
+                // As the CPU: c is extended into the pores after each step.
+                let mut enc = self.k.encoder();
+                self.extend(&mut enc, self.c);
+                self.k.submit(enc);
+                if let Some(el) = self.elastic.as_mut() {
+                    el.fresh = false;
                 }
             }
-        }
+            Ok((elastic, outcome))
+        })?;
         report.non_finite = self.convex.as_ref().map_or(0, |c| c.non_finite());
         Ok(report)
     }
