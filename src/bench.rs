@@ -385,9 +385,9 @@ pub struct MultiCase {
     pub sets: &'static [&'static str],
     pub steps: usize,
     /// The stabilised-groups step of commit 3ff9fbd (with that commit's
-    /// `reaction_gradient = "spectral_radius"`) on the same case, ms per step: recorded on the
-    /// developer VM (2 cores of an AMD EPYC) on 2026-12-07 by this benchmark, in the same run
-    /// as the convex-splitting step, before that step was deleted (docs/benchmarks.md).
+    /// `reaction_gradient = "spectral_radius"`) on the same case, ms per step, as recorded on the
+    /// developer VM (2 cores of an AMD EPYC) by this benchmark in the same run as the
+    /// convex-splitting step: this binary cannot run it (docs/benchmarks.md, CHANGELOG.md).
     pub groups_ms: f64,
 }
 

@@ -141,35 +141,137 @@ pub fn neighbour(n: [usize; 3], i: usize, a: usize, up: bool) -> usize {
     }
 }
 
-/// The up and down neighbours of voxel `i` at `(x, y, z)` on the periodic grid `n`, per axis
-/// (axes beyond the grid's dimension give i itself), without divisions: the hot loops call
-/// this for every voxel.
-#[inline(always)]
-pub fn neighbours_at(n: [usize; 3], i: usize, x: usize, y: usize, z: usize) -> [(usize, usize); 3] {
-    let [nx, ny, nz] = n;
-    let plane = nx * ny;
-    [
-        (
-            if x + 1 == nx { i + 1 - nx } else { i + 1 },
-            if x == 0 { i + nx - 1 } else { i - 1 },
-        ),
-        (
-            if y + 1 == ny { i + nx - plane } else { i + nx },
-            if y == 0 { i + plane - nx } else { i - nx },
-        ),
-        (
-            if z + 1 == nz {
-                i + plane - plane * nz
+/// Face conductances per axis, `g[a][i]` joining voxel i to its upward neighbour along a, for
+/// the grid's axes: the weighted graph Laplacian's sums around a voxel of a [`Row`].
+pub struct Conductances<'a> {
+    dim: usize,
+    g: [&'a [f64]; 3],
+}
+
+impl<'a> Conductances<'a> {
+    /// From one vector per axis (the first `dim` are read).
+    pub fn new(dim: usize, per_axis: &'a [Vec<f64>]) -> Conductances<'a> {
+        let axis = |a: usize| {
+            if a < dim {
+                per_axis[a].as_slice()
             } else {
-                i + plane
-            },
-            if z == 0 {
-                i + plane * nz - plane
+                &[][..]
+            }
+        };
+        Conductances {
+            dim,
+            g: [axis(0), axis(1), axis(2)],
+        }
+    }
+
+    /// From a multigrid level's axis-major array (`g[a·len + i]`).
+    pub fn of_level(level: &Coarsening, dim: usize, g: &'a [f64]) -> Conductances<'a> {
+        let len = level.len();
+        let axis = |a: usize| {
+            if a < dim {
+                &g[a * len..(a + 1) * len]
             } else {
-                i - plane
+                &g[..0]
+            }
+        };
+        Conductances {
+            dim,
+            g: [axis(0), axis(1), axis(2)],
+        }
+    }
+
+    /// Σ_faces g x_neighbour around voxel (xi, row).
+    #[inline(always)]
+    pub fn pull(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
+        let i = row.base + xi;
+        let (up, down) = row.along_x(xi);
+        let g = &self.g;
+        let mut s = g[0][i] * x[up] + g[0][down] * x[down];
+        if self.dim >= 2 {
+            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
+            s += g[1][i] * x[u] + g[1][d] * x[d];
+        }
+        if self.dim >= 3 {
+            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
+            s += g[2][i] * x[u] + g[2][d] * x[d];
+        }
+        s
+    }
+
+    /// Σ_faces g (x_i − x_neighbour) around voxel (xi, row).
+    #[inline(always)]
+    pub fn push(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
+        let i = row.base + xi;
+        let (up, down) = row.along_x(xi);
+        let (g, v) = (&self.g, x[i]);
+        let mut s = g[0][i] * (v - x[up]) + g[0][down] * (v - x[down]);
+        if self.dim >= 2 {
+            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
+            s += g[1][i] * (v - x[u]) + g[1][d] * (v - x[d]);
+        }
+        if self.dim >= 3 {
+            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
+            s += g[2][i] * (v - x[u]) + g[2][d] * (v - x[d]);
+        }
+        s
+    }
+}
+
+/// One row of voxels along x at (y, z) of the periodic grid: its first index and the first
+/// indices of its neighbouring rows along y and z (up, down), found once per row.
+pub struct Row {
+    nx: usize,
+    /// The index of the row's first voxel.
+    pub base: usize,
+    up: [usize; 2],
+    down: [usize; 2],
+}
+
+impl Row {
+    #[inline(always)]
+    pub fn new(n: [usize; 3], y: usize, z: usize) -> Row {
+        let [nx, ny, nz] = n;
+        let plane = nx * ny;
+        let base = nx * (y + ny * z);
+        Row {
+            nx,
+            base,
+            up: [
+                if y + 1 == ny {
+                    base + nx - plane
+                } else {
+                    base + nx
+                },
+                if z + 1 == nz {
+                    base + plane - plane * nz
+                } else {
+                    base + plane
+                },
+            ],
+            down: [
+                if y == 0 { base + plane - nx } else { base - nx },
+                if z == 0 {
+                    base + plane * nz - plane
+                } else {
+                    base - plane
+                },
+            ],
+        }
+    }
+
+    /// The up and down neighbours of voxel xi of the row along x.
+    #[inline(always)]
+    pub fn along_x(&self, xi: usize) -> (usize, usize) {
+        let i = self.base + xi;
+        (
+            if xi + 1 == self.nx { self.base } else { i + 1 },
+            if xi == 0 {
+                self.base + self.nx - 1
+            } else {
+                i - 1
             },
-        ),
-    ]
+        )
+    }
 }
 
 #[cfg(test)]
@@ -188,10 +290,15 @@ mod tests {
         assert_eq!(neighbour(n, at(1, 1, 0), 2, false), at(1, 1, 1));
         for z in 0..2 {
             for y in 0..3 {
+                let row = Row::new(n, y, z);
                 for x in 0..4 {
                     let i = at(x, y, z);
-                    let nb = neighbours_at(n, i, x, y, z);
-                    for (a, (up, down)) in nb.iter().enumerate() {
+                    let along = [
+                        row.along_x(x),
+                        (row.up[0] + x, row.down[0] + x),
+                        (row.up[1] + x, row.down[1] + x),
+                    ];
+                    for (a, (up, down)) in along.iter().enumerate() {
                         assert_eq!(
                             (*up, *down),
                             (neighbour(n, i, a, true), neighbour(n, i, a, false))

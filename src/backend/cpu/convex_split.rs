@@ -32,7 +32,7 @@ use crate::convex_split::{
     ROUND_OFF_MARGIN, Site, Status, TOLERANCE_C, TOLERANCE_MU, forcing,
 };
 pub use crate::convex_split::{MAX_NEWTON, NotConverged, Outcome};
-use crate::finite_volume::{Faces, add_face_sums, neighbour, neighbours_at};
+use crate::finite_volume::{Conductances, Faces, Row, add_face_sums, neighbour};
 use crate::grid::Grid;
 use crate::problem::Chemistry;
 
@@ -596,17 +596,11 @@ impl ConvexSplit {
 /// conductances g (per axis, indexed by the face's lower voxel).
 pub fn faces_apply(n: [usize; 3], dim: usize, g: &[Vec<f64>], x: &[f64], out: &mut [f64]) {
     let [nx, ny, _] = n;
+    let faces = Conductances::new(dim, g);
     out.par_chunks_mut(nx).enumerate().for_each(|(r, row)| {
-        let (y, z) = (r % ny, r / ny);
+        let around = Row::new(n, r % ny, r / ny);
         for (xi, o) in row.iter_mut().enumerate() {
-            let i = xi + nx * r;
-            let nb = neighbours_at(n, i, xi, y, z);
-            let mut s = 0.0;
-            for (a, ga) in g.iter().enumerate().take(dim) {
-                let (up, down) = nb[a];
-                s += ga[i] * (x[i] - x[up]) + ga[down] * (x[i] - x[down]);
-            }
-            *o = s;
+            *o = faces.push(&around, xi, x);
         }
     });
 }

@@ -14,7 +14,7 @@
 //! copies the parent. The coarsest level (at most [`DIRECT`] voxels) is solved by a
 //! dense Cholesky factorisation.
 
-use crate::finite_volume::{Coarsening, DIRECT, coarsening, neighbour};
+use crate::finite_volume::{Coarsening, Conductances, DIRECT, Row, coarsening, neighbour};
 
 /// Smoothing sweeps (each a red and a black half) before and after the coarse correction.
 const SWEEPS: usize = 1;
@@ -111,7 +111,7 @@ fn relax_colour(
 ) {
     let [nx, ny, nz] = level.n;
     let rows = ny * nz;
-    let axes = Axes::new(level, dim, g);
+    let axes = Conductances::of_level(level, dim, g);
     for r in 0..rows {
         let r = if forward { r } else { rows - 1 - r };
         let (y, z) = (r % ny, r / ny);
@@ -124,121 +124,6 @@ fn relax_colour(
             let i = row.base + xi;
             x[i] = (b[i] + axes.pull(&row, xi, x)) * inverse[i];
         }
-    }
-}
-
-/// The conductances of a level split per axis (`g[a·len + i]`), the axes the grid has.
-struct Axes<'a> {
-    dim: usize,
-    g: [&'a [f64]; 3],
-}
-
-impl<'a> Axes<'a> {
-    fn new(level: &Coarsening, dim: usize, g: &'a [f64]) -> Axes<'a> {
-        let len = level.len();
-        let axis = |a: usize| {
-            if a < dim {
-                &g[a * len..(a + 1) * len]
-            } else {
-                &g[..0]
-            }
-        };
-        Axes {
-            dim,
-            g: [axis(0), axis(1), axis(2)],
-        }
-    }
-
-    /// Σ_faces g x_neighbour around voxel (xi, row).
-    #[inline(always)]
-    fn pull(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
-        let i = row.base + xi;
-        let (up, down) = row.along_x(xi);
-        let g = &self.g;
-        let mut s = g[0][i] * x[up] + g[0][down] * x[down];
-        if self.dim >= 2 {
-            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
-            s += g[1][i] * x[u] + g[1][d] * x[d];
-        }
-        if self.dim >= 3 {
-            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
-            s += g[2][i] * x[u] + g[2][d] * x[d];
-        }
-        s
-    }
-
-    /// Σ_faces g (x_i − x_neighbour) around voxel (xi, row).
-    #[inline(always)]
-    fn push(&self, row: &Row, xi: usize, x: &[f64]) -> f64 {
-        let i = row.base + xi;
-        let (up, down) = row.along_x(xi);
-        let (g, v) = (&self.g, x[i]);
-        let mut s = g[0][i] * (v - x[up]) + g[0][down] * (v - x[down]);
-        if self.dim >= 2 {
-            let (u, d) = (row.up[0] + xi, row.down[0] + xi);
-            s += g[1][i] * (v - x[u]) + g[1][d] * (v - x[d]);
-        }
-        if self.dim >= 3 {
-            let (u, d) = (row.up[1] + xi, row.down[1] + xi);
-            s += g[2][i] * (v - x[u]) + g[2][d] * (v - x[d]);
-        }
-        s
-    }
-}
-
-/// One row of voxels along x at (y, z) of the periodic grid: its first index and the first
-/// indices of its neighbouring rows along y and z (up, down), found once per row.
-struct Row {
-    nx: usize,
-    base: usize,
-    up: [usize; 2],
-    down: [usize; 2],
-}
-
-impl Row {
-    #[inline(always)]
-    fn new(n: [usize; 3], y: usize, z: usize) -> Row {
-        let [nx, ny, nz] = n;
-        let plane = nx * ny;
-        let base = nx * (y + ny * z);
-        Row {
-            nx,
-            base,
-            up: [
-                if y + 1 == ny {
-                    base + nx - plane
-                } else {
-                    base + nx
-                },
-                if z + 1 == nz {
-                    base + plane - plane * nz
-                } else {
-                    base + plane
-                },
-            ],
-            down: [
-                if y == 0 { base + plane - nx } else { base - nx },
-                if z == 0 {
-                    base + plane * nz - plane
-                } else {
-                    base - plane
-                },
-            ],
-        }
-    }
-
-    /// The up and down neighbours of voxel xi of the row along x.
-    #[inline(always)]
-    fn along_x(&self, xi: usize) -> (usize, usize) {
-        let i = self.base + xi;
-        (
-            if xi + 1 == self.nx { self.base } else { i + 1 },
-            if xi == 0 {
-                self.base + self.nx - 1
-            } else {
-                i - 1
-            },
-        )
     }
 }
 
@@ -286,7 +171,7 @@ pub fn residual(
     r: &mut [f64],
 ) {
     let [nx, ny, nz] = level.n;
-    let axes = Axes::new(level, dim, g);
+    let axes = Conductances::of_level(level, dim, g);
     for z in 0..nz {
         for y in 0..ny {
             let row = Row::new(level.n, y, z);
