@@ -126,7 +126,9 @@ struct Status {
     non_finite: f32,
     // Σ over faces of ψ_f (c_i − c_j)²/Δx² at the committed state.
     gradient: f32,
-    pad0: f32,
+    // Σ ψ |c_Newton − c_fluxes| over the voxels whose flux-formed c fell outside (0, 1) and took
+    // Newton's: the ions the step would add beyond its fluxes.
+    unbalanced: f32,
 };
 
 const OFF: u32 = 4294967294u;
@@ -158,6 +160,7 @@ const MIXED: u32 = 4294967295u;
 @group(0) @binding(21) var<storage, read> z_mu: array<f32>;
 @group(0) @binding(22) var<storage, read> z_c: array<f32>;
 @group(0) @binding(23) var<storage, read_write> c_field: array<f32>;
+@group(0) @binding(26) var<storage, read_write> c_new: array<f32>;
 
 fn cs_index(gid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return gid.x + gid.y * groups.x * VOXELS;
@@ -776,9 +779,10 @@ fn cs_two_sum(a: f32, b: f32) -> vec2<f32> {
     return vec2<f32>(s, (a - (s - bb)) + (b - bb));
 }
 
-// The new c from the face fluxes, c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ, committed with Newton's ν;
-// where round-off puts a nearly empty or full voxel's flux-formed c past its bound, Newton's c
-// (ConvexSplit::step). Per workgroup: max |Δc|, any non-finite c, Σ ψ Δc.
+// The new c from the face fluxes, c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ, into c_new (`commit` makes it
+// the state); where round-off puts a nearly empty or full voxel's flux-formed c past its bound,
+// Newton's c (ConvexSplit::step), and the ions that adds are counted. Per workgroup: max |Δc|,
+// any non-finite c, Σ ψ Δc, Σ ψ |Newton's c − the fluxes'| where Newton's is taken.
 //
 // A voxel's faces carry the ions that pass through it, which can be a hundred times those it
 // keeps; summed in f32 their round-off (ε Σ|F| per voxel) would add up over the cell to 1e-4 of
@@ -819,16 +823,27 @@ fn flux_form(
         }
         let p = site[i].psi;
         var c = o.c + params.dt * (hi + lo) / p;
+        var unbalanced = 0.0;
         if (!(c > 0.0 && c < 1.0)) {
+            unbalanced = p * abs(it.c - c);
             c = it.c;
         }
         let finite = c == c && abs(c) <= 3.4e38;
-        out = vec4<f32>(abs(c - o.c), select(1.0, 0.0, finite), p * (c - o.c), 0.0);
-        old[i].c = c;
-        old[i].nu = it.nu;
-        c_field[i] = c;
+        out = vec4<f32>(abs(c - o.c), select(1.0, 0.0, finite), p * (c - o.c), unbalanced);
+        c_new[i] = c;
     }
     cs_partial(t, wid, groups, out);
+}
+
+// The flux-formed c becomes the state, with Newton's ν.
+@compute @workgroup_size(VOXELS)
+fn commit(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let i = cs_index(gid, groups);
+    if (i < params.len && site[i].only != OFF) {
+        old[i].c = c_new[i];
+        old[i].nu = iterate[i].nu;
+        c_field[i] = c_new[i];
+    }
 }
 
 // The committed step's Σ ψ Δc, max |Δc| and non-finite count.
@@ -839,6 +854,7 @@ fn fold_commit(@builtin(local_invocation_index) t: u32) {
         status.max_dc = s.x;
         status.non_finite = s.y;
         status.ions = s.z;
+        status.unbalanced = s.w;
     }
 }
 

@@ -194,5 +194,7 @@ pub struct Status {
     pub max_dc: f32,
     pub non_finite: f32,
     pub gradient: f32,
-    pub pad0: f32,
+    /// Σ ψ |c_Newton − c_fluxes| over the voxels whose flux-formed c fell outside (0, 1) and
+    /// took Newton's: the ions the step would add beyond its fluxes.
+    pub unbalanced: f32,
 }

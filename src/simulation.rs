@@ -21,7 +21,11 @@ use crate::output::png::{ImageWriter, MapKind};
 use crate::output::timeseries::TimeSeriesWriter;
 use crate::output::{OutputWriter, Row, StopReason};
 use crate::problem::Problem;
-use crate::time_step::{TimeStepper, output_times};
+use crate::time_step::{self, TimeStepper, output_times};
+
+/// How far the ion ledger's SOC may miss a target it lands on: its round-off over a run, far
+/// below the charge of one step.
+const SOC_ROUND_OFF: f64 = 1e-9;
 
 /// How `run` should behave, from the CLI.
 #[derive(Debug, Clone)]
@@ -396,6 +400,9 @@ impl Simulation {
         {
             self.ledger.mu_e = Some(d.mu_e);
         }
+        if let Some(t) = self.soc_target_time() {
+            time_step::land_on(&mut self.output_times, t);
+        }
         self.output(step, time, 0.0, true, 0.0)?;
         outputs += 1;
         let mut next = 1;
@@ -486,13 +493,32 @@ impl Simulation {
         }
     }
 
+    /// When a galvanostatic drive reaches its SOC target (model time): the current is constant
+    /// and the ledger exact, so the time is known before the run, and the steps land on it as on
+    /// an output time rather than passing the target by up to a step's charge.
+    fn soc_target_time(&self) -> Option<f64> {
+        let d = self.problem.drive.as_ref()?;
+        let target = d.soc_target?;
+        if d.mode != crate::config::DriveMode::Galvanostatic || d.current == 0.0 {
+            return None;
+        }
+        let t = (target * self.problem.capacity - self.ledger.initial) / d.current;
+        (t > 0.0 && t < self.problem.time.end).then_some(t)
+    }
+
     /// A drive's stop condition, from the ledger (no reduction needed).
     fn drive_stop(&self) -> Option<StopReason> {
         let d = self.problem.drive.as_ref()?;
         let inserting = d.direction == Direction::Insertion;
         if let Some(target) = d.soc_target {
+            // A step that lands on the target's time reaches it to the ledger's round-off.
             let soc = self.ledger.soc(self.problem.capacity);
-            if (inserting && soc >= target) || (!inserting && soc <= target) {
+            let reached = if inserting {
+                soc >= target - SOC_ROUND_OFF
+            } else {
+                soc <= target + SOC_ROUND_OFF
+            };
+            if reached {
                 return Some(StopReason::SocTarget);
             }
         }

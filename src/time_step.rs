@@ -2,7 +2,8 @@
 //!
 //! dt adapts to the largest change of c in a step, `max|Δc|`, towards the config's `max_dc`,
 //! changing by at most the growth and shrink factors per step and never above `dt_max`. A step
-//! is shortened to land exactly on the next output time (Oceananigans' aligned time step), and
+//! is shortened to land exactly on the next output time (Oceananigans' aligned time step) or on
+//! the time a galvanostatic drive reaches its SOC target ([`land_on`]), and
 //! the shortened step does not count as a choice of dt. No step is rejected: the stabilised
 //! semi-implicit scheme stays bounded at any dt (model.md §6), so an overshoot costs one step's
 //! accuracy, and the next dt is cut by the shrink factor at once.
@@ -101,6 +102,20 @@ pub fn output_times(output: &OutputConfig, end: f64, dt_max: f64, time_unit: f64
     model
 }
 
+/// Adds `t` to the sorted landing times `times` (one within a relative 1e-9 of it already
+/// serves).
+pub fn land_on(times: &mut Vec<f64>, t: f64) {
+    let at = times.partition_point(|&v| v < t);
+    let near = |i: usize| {
+        times
+            .get(i)
+            .is_some_and(|v| (v - t).abs() <= 1e-9 * t.abs())
+    };
+    if !(near(at) || at > 0 && near(at - 1)) {
+        times.insert(at, t);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,6 +130,15 @@ mod tests {
             growth: 1.1,
             shrink: 0.5,
         }
+    }
+
+    #[test]
+    fn land_on_inserts_in_order_once() {
+        let mut t = vec![0.0, 10.0, 20.0];
+        land_on(&mut t, 12.5);
+        land_on(&mut t, 12.5 * (1.0 + 1e-12));
+        land_on(&mut t, 20.0);
+        assert_eq!(t, vec![0.0, 10.0, 12.5, 20.0]);
     }
 
     #[test]

@@ -17,9 +17,14 @@ use swellfield::problem::Problem;
 const BALANCE_CPU: f64 = 1e-12;
 
 /// The Sn in hard carbon cell at 32² (contrast 1e5 between Sn's and hard carbon's
-/// diffusivities, 30 % pores), without mechanics, with `sets` on top.
+/// diffusivities, 30 % pores), without mechanics, with `sets` on top. Its dt_max, 20 s, is the
+/// scale these tests step at (the shipped config's own controls may differ).
 fn porous_two_host(sets: &[&str]) -> Problem {
-    let mut all = vec!["grid.n=[32, 32]", "grid.length_nm=[250.0, 250.0]"];
+    let mut all = vec![
+        "grid.n=[32, 32]",
+        "grid.length_nm=[250.0, 250.0]",
+        "time.dt_max=20.0",
+    ];
     all.extend_from_slice(sets);
     let mut p = common::problem("configs/sn_hard_carbon.toml", &all);
     p.mechanics = None;

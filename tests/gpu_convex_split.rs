@@ -170,7 +170,7 @@ fn pointwise_entry_points_match_their_cpu_mirrors() {
 /// the device's own inputs (the state after `begin_step` on random c from 1e-4 to 1 − 1e-4,
 /// then a random Newton increment: δμ ±0.05 kT, c moved by ±1 %), on the Sn/HC and P2/O3 cells
 /// at dt_max: `face_conductance`, `start_potential`, `residuals`, the operator (`apply_saddle`
-/// with `apply_node`) on a random vector, `flux_form`, then on the committed state
+/// with `apply_node`) on a random vector, `flux_form` and `commit`, then on the committed state
 /// `potential_field` and `gradient_energy`, and `newton_blocks` and `settle_galvanostat`. Sums of a few f32 terms: each result
 /// within 1e-5 of its field's largest value (the flux-formed c within 1e-5 of the largest
 /// change it makes; R2, a small difference of ψ μ and ψ (ν + e), within 1e-5 of those terms).
@@ -333,14 +333,18 @@ fn face_entry_points_match_their_cpu_mirrors() {
         );
 
         step.run_entry(&ctx, "flux_form");
+        step.run_entry(&ctx, "commit");
         let mut c_new = wide(&gpu_old.iter().map(|o| o.c).collect::<Vec<_>>());
         cpu::flux_form(
             &params, &sites, &conduct, &gpu_old, &moved, mu_e, &mut c_new,
         );
+        let mut c_committed = c_new.clone();
+        let mut committed_old = gpu_old.clone();
+        cpu::commit(&sites, &mut committed_old, &moved, &mut c_committed, &c_new);
         let gpu_c = wide(&ctx.read_f32(&cf).unwrap());
         let change: Vec<f64> = (0..n)
             .filter(|&i| sites[i].only != OFF)
-            .map(|i| c_new[i] - f64::from(gpu_old[i].c))
+            .map(|i| c_committed[i] - f64::from(gpu_old[i].c))
             .collect();
         let gpu_change: Vec<f64> = (0..n)
             .filter(|&i| sites[i].only != OFF)
@@ -350,6 +354,13 @@ fn face_entry_points_match_their_cpu_mirrors() {
 
         // The committed state's outputs.
         let committed = step.state(&ctx).unwrap();
+        for i in (0..n).filter(|&i| sites[i].only != OFF) {
+            assert_eq!(
+                committed[i].nu, committed_old[i].nu,
+                "{name} commit ν at {i}"
+            );
+            assert_eq!(committed[i].c, gpu_c[i] as f32, "{name} commit c at {i}");
+        }
         step.run_entry(&ctx, "potential_field");
         let mut mu = vec![0.0; n];
         cpu::potential_field(

@@ -8,7 +8,9 @@
 //! the CPU, f32 on the device, `ROUND_OFF_MARGIN` times ε times the magnitudes each equation
 //! sums), so the two states differ by what f32 resolves of the converged solution: c and μ to
 //! 1e-7..3e-5 of their largest values over the handful of steps compared (measured, in
-//! docs/verification.md), held to 1e-4. Each voxel's ion balance holds on the device to f32
+//! docs/verification.md), held to 1e-4; where a step moves many times a voxel's capacity
+//! through it (Si/MoSe2@C, the Sn configs' 160 s steps) that resolution is coarser, and those
+//! cases say by how much. Each voxel's ion balance holds on the device to f32
 //! round-off: the ions in the cell follow the charge passed to 1e-6 of the capacity.
 //!
 //! The elastic solves stop at a relative residual (`mechanics.tolerance`, set here to 1e-6 on
@@ -211,13 +213,31 @@ fn observables_agree(name: &str, oa: &Observables, ob: &Observables) {
     }
 }
 
+/// The Sn in hard carbon configs step at 160 s, and in the hard carbon (1e-10 cm²/s) ions cross
+/// a voxel thousands of times its capacity per step. The device resolves a voxel's balance only
+/// to the f32 round-off of those face fluxes (its Newton floor, `floor1` in convex_split.wgsl:
+/// 64 ε dt Σ g |μ increments| / ψ, which grows with dt), and stops Newton there (3–5
+/// iterations where the CPU takes 5–9). So c agrees to 5.6e-4 (1-2) and 7.7e-4 (2-1) of its
+/// largest value after four steps (measured; 20 s steps gave 3e-5 at most), held to 2e-3; μ
+/// follows c through f' (27 kT per unit c in the carbon), 2.6e-5 and 1.9e-4 of its largest
+/// value (measured), held to 1e-3. Strain and von Mises agree to 2.9e-4 at most (measured),
+/// held to the usual 1e-3. The 1-2 cell's first step drains attached Sn voxels from c = 0.02
+/// to 1e-6 in 160 s, past what f32 resolves of their fluxes: the device refuses it and takes it
+/// in shorter sub-steps (`GpuConvexSplit::step`), and the ion balance holds (1.1e-7 of the
+/// capacity, measured).
+const LONG_STEPS: Tolerances = Tolerances {
+    c: 2e-3,
+    mu: 1e-3,
+    mechanics: 1e-3,
+};
+
 #[test]
 fn sn_hard_carbon_agrees() {
     agree(
         "configs/sn_hard_carbon.toml",
         &["grid.n=[64, 64]"],
         4,
-        USUAL,
+        LONG_STEPS,
     );
 }
 
@@ -227,7 +247,7 @@ fn sn_hard_carbon_1_2_agrees() {
         "configs/sn_hard_carbon_1_2.toml",
         &["grid.n=[64, 64]"],
         4,
-        USUAL,
+        LONG_STEPS,
     );
 }
 

@@ -287,6 +287,6 @@ fn convex_split_family_matches_its_rust_declarations() {
         "Status",
         size_of::<Status>(),
         &offsets!(Status: mu_e, r1, r2, rg, rho_sum, pull, rho_mu, ions, max_dc, non_finite,
-            gradient, pad0),
+            gradient, unbalanced),
     );
 }

@@ -846,7 +846,8 @@ pub fn apply_saddle(
 }
 
 /// `flux_form`: the new c from the face fluxes, c⁰ + dt (−K μ + ρ (μ_e − μ))/ψ, Newton's c where
-/// that falls outside (0, 1), into `c_field`.
+/// that falls outside (0, 1), into `c_new`; returns Σ ψ |Newton's c − the fluxes'| over those
+/// voxels (`Status::unbalanced`).
 pub fn flux_form(
     params: &ConvexParams,
     site: &[Site],
@@ -854,21 +855,44 @@ pub fn flux_form(
     old: &[Old],
     iterate: &[Iterate],
     mu_e: f64,
-    c_field: &mut [f64],
-) {
+    c_new: &mut [f64],
+) -> f64 {
     let dt = f64::from(params.dt);
     let mu = |j: usize| mirror_mu(old, iterate, j);
+    let mut unbalanced = 0.0;
     for i in 0..old.len() {
         if site[i].only == OFF {
             continue;
         }
         let net = -mirror_faces(params, conduct, i, mu) + f64::from(old[i].rho) * (mu_e - mu(i));
-        let c = f64::from(old[i].c) + dt * net / f64::from(site[i].psi);
-        c_field[i] = if c > 0.0 && c < 1.0 {
+        let psi = f64::from(site[i].psi);
+        let c = f64::from(old[i].c) + dt * net / psi;
+        c_new[i] = if c > 0.0 && c < 1.0 {
             c
         } else {
-            f64::from(iterate[i].c)
+            let newton = f64::from(iterate[i].c);
+            unbalanced += psi * (newton - c).abs();
+            newton
         };
+    }
+    unbalanced
+}
+
+/// `commit`: the flux-formed c becomes the state (`old` and `c_field`), with Newton's ν.
+pub fn commit(
+    site: &[Site],
+    old: &mut [Old],
+    iterate: &[Iterate],
+    c_field: &mut [f64],
+    c_new: &[f64],
+) {
+    for i in 0..old.len() {
+        if site[i].only == OFF {
+            continue;
+        }
+        old[i].c = c_new[i] as f32;
+        old[i].nu = iterate[i].nu;
+        c_field[i] = c_new[i];
     }
 }
 

@@ -80,7 +80,11 @@ const SETTLE_GALVANOSTAT: &[Binding] = bindings![params: Uniform @ 0, status: Re
 const FLUX_FORM: &[Binding] = bindings![
     params: Uniform @ 0, site: Read @ 3, conduct: ReadWrite @ 6, old: ReadWrite @ 7,
     iterate: ReadWrite @ 8, partials: ReadWrite @ 14, status: ReadWrite @ 15,
-    c_field: ReadWrite @ 23,
+    c_new: ReadWrite @ 26,
+];
+const COMMIT: &[Binding] = bindings![
+    params: Uniform @ 0, site: Read @ 3, old: ReadWrite @ 7, iterate: ReadWrite @ 8,
+    c_field: ReadWrite @ 23, c_new: ReadWrite @ 26,
 ];
 const FOLD_COMMIT: &[Binding] = bindings![partials: ReadWrite @ 14, status: ReadWrite @ 15];
 const POTENTIAL_FIELD: &[Binding] = bindings![
@@ -92,7 +96,7 @@ const GRADIENT_ENERGY: &[Binding] = bindings![
 ];
 
 /// Every entry point of convex_split.wgsl with its bindings (for tests/shaders.rs).
-pub const ENTRY_POINTS: [(&str, &[Binding]); 18] = [
+pub const ENTRY_POINTS: [(&str, &[Binding]); 19] = [
     ("begin_step", BEGIN_STEP),
     ("face_conductance", FACE_CONDUCTANCE),
     ("start_potential", START_POTENTIAL),
@@ -108,6 +112,7 @@ pub const ENTRY_POINTS: [(&str, &[Binding]); 18] = [
     ("settle_galvanostat", SETTLE_GALVANOSTAT),
     ("flux_form", FLUX_FORM),
     ("fold_commit", FOLD_COMMIT),
+    ("commit", COMMIT),
     ("potential_field", POTENTIAL_FIELD),
     ("gradient_energy", GRADIENT_ENERGY),
     ("fold_gradient_energy", FOLD_COMMIT),
@@ -174,6 +179,8 @@ pub struct Fields {
     pub z_mu: B,
     pub z_c: B,
     pub c_field: B,
+    /// The step's flux-formed c, made the state by `commit`.
+    pub c_new: B,
     pub mu_field: B,
     /// The operand and product of the operator or the preconditioner being recorded.
     pub operand: B,
@@ -208,6 +215,7 @@ impl Fields {
             "z_mu" => &self.z_mu,
             "z_c" => &self.z_c,
             "c_field" => &self.c_field,
+            "c_new" => &self.c_new,
             "mu_field" => &self.mu_field,
             other => panic!("convex_split.wgsl has no binding {other}"),
         }
@@ -291,6 +299,8 @@ pub struct GpuConvexSplit {
     potentiostat: Option<f64>,
     /// Whether the last committed step left a non-finite c.
     non_finite: bool,
+    /// Σ ψ over the solid: the cell's sites, in the units of `Status::ions`.
+    sites: f64,
 }
 
 fn buffer<T: bytemuck::Pod>(ctx: &GpuContext, label: &str, data: &[T]) -> B {
@@ -465,6 +475,7 @@ impl GpuConvexSplit {
             z_mu: storage(ctx, "z mu", len),
             z_c: storage(ctx, "z c", len),
             c_field: c_field.clone(),
+            c_new: storage(ctx, "c new", len),
             mu_field: mu_field.clone(),
             operand: storage(ctx, "operand", 1),
             product: storage(ctx, "product", 1),
@@ -480,6 +491,11 @@ impl GpuConvexSplit {
             dv: grid.voxel_volume(),
             driven: drive.is_some(),
             non_finite: false,
+            sites: site
+                .iter()
+                .filter(|s| s.only != OFF)
+                .map(|s| f64::from(s.psi))
+                .sum(),
             reference,
             hosts,
             u0,
@@ -550,6 +566,20 @@ impl GpuConvexSplit {
                 k.run(&mut enc, "fold_commit", f, Threads::One);
                 ctx.queue.submit([enc.finish()]);
                 let s = self.status(ctx)?;
+                // Where a voxel's fluxes carry more than f32 resolves of its content (a nearly
+                // drained voxel at a long step), its flux-formed c can fall outside (0, 1) and
+                // it keeps Newton's c, which the fluxes do not balance. Beyond f32's resolution
+                // of the cell's ion count the step is not resolved: it is refused, and the
+                // halving driver takes it in two halves.
+                if f64::from(s.unbalanced) > f64::from(f32::EPSILON) * self.sites {
+                    return Ok(Err(NotConverged {
+                        residual_c: f64::from(s.unbalanced) / self.sites,
+                        residual_mu: 0.0,
+                    }));
+                }
+                let mut enc = Recorder::new(&ctx.device);
+                k.run(&mut enc, "commit", f, voxels);
+                ctx.queue.submit([enc.finish()]);
                 self.non_finite = s.non_finite > 0.0;
                 return Ok(Ok(Outcome {
                     mu_e: self.driven.then_some(self.reference + f64::from(s.mu_e)),
