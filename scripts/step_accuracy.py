@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """How far compares run with coarser time steps are from a reference compare of the same config
-(docs/verification.md, "Time-step accuracy of the main job").
+(docs/verification.md, "Time steps of the main job").
 
     scripts/step_accuracy.py REFERENCE RUN [RUN ...]
 
@@ -36,6 +36,8 @@ def compare(reference, run):
     ref = {round(r["time"], 6): r for r in reference}
     shared = [(r, ref[round(r["time"], 6)]) for r in run if round(r["time"], 6) in ref]
     shared = [(r, q) for r, q in shared if r["time"] > 3600.0]
+    if not shared:
+        sys.exit("no output rows after the first hour in common with the reference")
     dv = [abs(r["voltage"] - q["voltage"]) * 1e3 for r, q in shared]
     ds = [abs(r["swelling"] - q["swelling"]) * 100.0 for r, q in shared]
     soc = min(reference[-1]["soc"], run[-1]["soc"])

@@ -50,8 +50,9 @@ pub const MAX_POTENTIAL_STEP: f64 = 5.0;
 pub type Attempt = ((u64, f64), std::result::Result<Outcome, NotConverged>);
 
 /// A step of `dt` by `attempt` (one sub-step of the length it is given, from the state the
-/// last successful one left): a sub-step whose Newton iteration does not converge is replaced by
-/// two of half its length, down to `dt`/2^[`MAX_HALVINGS`], past which the run stops with
+/// last successful one left): a sub-step whose Newton iteration does not converge, or whose
+/// converged step the device cannot resolve in f32 (`Status::unbalanced`), is replaced by two of
+/// half its length, down to `dt`/2^[`MAX_HALVINGS`], past which the run stops with
 /// [`crate::error::Error::NotConverged`]. Both backends' steps run through it. The report sums
 /// the sub-steps' iterations and ions (a failed attempt counts [`MAX_NEWTON`] iterations), keeps
 /// the last μ_e, the largest of their max |Δc| and the first elastic solve's residual.
@@ -105,7 +106,8 @@ pub struct Outcome {
     pub max_dc: f64,
 }
 
-/// Newton did not converge at this dt (the state is untouched).
+/// Newton did not converge at this dt, or the device refused its converged step as unresolved
+/// in f32 (`residual_c` then the unbalanced ions per site); the state is untouched.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NotConverged {
     pub residual_c: f64,

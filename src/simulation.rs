@@ -23,10 +23,6 @@ use crate::output::{OutputWriter, Row, StopReason};
 use crate::problem::Problem;
 use crate::time_step::{self, TimeStepper, output_times};
 
-/// How far the ion ledger's SOC may miss a target it lands on: its round-off over a run, far
-/// below the charge of one step.
-const SOC_ROUND_OFF: f64 = 1e-9;
-
 /// How `run` should behave, from the CLI.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -400,7 +396,8 @@ impl Simulation {
         {
             self.ledger.mu_e = Some(d.mu_e);
         }
-        if let Some(t) = self.soc_target_time() {
+        let soc_time = self.soc_target_time();
+        if let Some(t) = soc_time {
             time_step::land_on(&mut self.output_times, t);
         }
         self.output(step, time, 0.0, true, 0.0)?;
@@ -420,6 +417,10 @@ impl Simulation {
             step += 1;
             let landed = time + dt >= stop * (1.0 - 1e-12);
             time = if landed { stop } else { time + dt };
+            // The landing time of the SOC target (land_on may have merged it with an output
+            // time within 1e-9).
+            let at_soc_time =
+                landed && soc_time.is_some_and(|t| (t - stop).abs() <= 1e-9 * t.abs());
             if report.non_finite > 0 || !report.max_dc.is_finite() {
                 return Err(self.stop_non_finite(&bar, "c".into(), step, time)?);
             }
@@ -428,7 +429,7 @@ impl Simulation {
             if landed {
                 next += 1;
             }
-            let stop = self.drive_stop();
+            let stop = self.drive_stop(at_soc_time);
             let by_steps = self.every_steps.is_some_and(|n| step.is_multiple_of(n));
             if landed || by_steps || stop.is_some() {
                 let last = next >= self.output_times.len() || stop.is_some();
@@ -506,18 +507,16 @@ impl Simulation {
         (t > 0.0 && t < self.problem.time.end).then_some(t)
     }
 
-    /// A drive's stop condition, from the ledger (no reduction needed).
-    fn drive_stop(&self) -> Option<StopReason> {
+    /// A drive's stop condition, from the ledger (no reduction needed). `at_soc_time`: the step
+    /// landed on [`Self::soc_target_time`], where the target is reached whatever the ledger's
+    /// round-off (f64 on the CPU, f32 folds on the GPU).
+    fn drive_stop(&self, at_soc_time: bool) -> Option<StopReason> {
         let d = self.problem.drive.as_ref()?;
         let inserting = d.direction == Direction::Insertion;
         if let Some(target) = d.soc_target {
-            // A step that lands on the target's time reaches it to the ledger's round-off.
             let soc = self.ledger.soc(self.problem.capacity);
-            let reached = if inserting {
-                soc >= target - SOC_ROUND_OFF
-            } else {
-                soc <= target + SOC_ROUND_OFF
-            };
+            let reached =
+                at_soc_time || (inserting && soc >= target) || (!inserting && soc <= target);
             if reached {
                 return Some(StopReason::SocTarget);
             }

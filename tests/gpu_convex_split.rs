@@ -332,11 +332,34 @@ fn face_entry_points_match_their_cpu_mirrors() {
             "{name} apply_node {node:e}"
         );
 
+        // flux_form leaves the state alone (a refused step must): only commit moves it.
+        let bits = |v: Vec<f32>| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>();
+        let state_bits =
+            |s: Vec<swellfield::convex_split::Old>| bytemuck::cast_slice::<_, u32>(&s).to_vec();
+        let (old_before, c_before) = (
+            state_bits(step.state(&ctx).unwrap()),
+            bits(ctx.read_f32(&cf).unwrap()),
+        );
         step.run_entry(&ctx, "flux_form");
+        assert!(
+            state_bits(step.state(&ctx).unwrap()) == old_before,
+            "{name} flux_form moved the state"
+        );
+        assert!(
+            bits(ctx.read_f32(&cf).unwrap()) == c_before,
+            "{name} flux_form moved c_field"
+        );
+        step.run_entry(&ctx, "fold_commit");
         step.run_entry(&ctx, "commit");
         let mut c_new = wide(&gpu_old.iter().map(|o| o.c).collect::<Vec<_>>());
-        cpu::flux_form(
+        let unbalanced = cpu::flux_form(
             &params, &sites, &conduct, &gpu_old, &moved, mu_e, &mut c_new,
+        );
+        let gpu_unbalanced = f64::from(step.scalars(&ctx).unwrap().unbalanced);
+        println!("{name} flux_form: unbalanced {unbalanced:.3e} / {gpu_unbalanced:.3e}");
+        assert!(
+            (unbalanced - gpu_unbalanced).abs() <= 1e-5 * unbalanced.max(1e-30) + 1e-7,
+            "{name} unbalanced {unbalanced:e} against {gpu_unbalanced:e}"
         );
         let mut c_committed = c_new.clone();
         let mut committed_old = gpu_old.clone();

@@ -218,7 +218,7 @@ fn observables_agree(name: &str, oa: &Observables, ob: &Observables) {
 /// to the f32 round-off of those face fluxes (its Newton floor, `floor1` in convex_split.wgsl:
 /// 64 ε dt Σ g |μ increments| / ψ, which grows with dt), and stops Newton there (3–5
 /// iterations where the CPU takes 5–9). So c agrees to 5.6e-4 (1-2) and 7.7e-4 (2-1) of its
-/// largest value after four steps (measured; 20 s steps gave 3e-5 at most), held to 2e-3; μ
+/// largest value after four steps (measured; 3e-5 at most at 20 s steps), held to 2e-3; μ
 /// follows c through f' (27 kT per unit c in the carbon), 2.6e-5 and 1.9e-4 of its largest
 /// value (measured), held to 1e-3. Strain and von Mises agree to 2.9e-4 at most (measured),
 /// held to the usual 1e-3. The 1-2 cell's first step drains attached Sn voxels from c = 0.02
