@@ -151,33 +151,19 @@ pub struct Conductances<'a> {
 impl<'a> Conductances<'a> {
     /// From one vector per axis (the first `dim` are read).
     pub fn new(dim: usize, per_axis: &'a [Vec<f64>]) -> Conductances<'a> {
-        let axis = |a: usize| {
-            if a < dim {
-                per_axis[a].as_slice()
-            } else {
-                &[][..]
-            }
-        };
-        Conductances {
-            dim,
-            g: [axis(0), axis(1), axis(2)],
-        }
+        Self::from_axes(dim, |a| per_axis[a].as_slice())
     }
 
     /// From a multigrid level's axis-major array (`g[a·len + i]`).
     pub fn of_level(level: &Coarsening, dim: usize, g: &'a [f64]) -> Conductances<'a> {
         let len = level.len();
-        let axis = |a: usize| {
-            if a < dim {
-                &g[a * len..(a + 1) * len]
-            } else {
-                &g[..0]
-            }
-        };
-        Conductances {
-            dim,
-            g: [axis(0), axis(1), axis(2)],
-        }
+        Self::from_axes(dim, |a| &g[a * len..(a + 1) * len])
+    }
+
+    /// `axis(a)` for the grid's axes, empty beyond them.
+    fn from_axes(dim: usize, axis: impl Fn(usize) -> &'a [f64]) -> Conductances<'a> {
+        let g = std::array::from_fn(|a| if a < dim { axis(a) } else { &[][..] });
+        Conductances { dim, g }
     }
 
     /// Σ_faces g x_neighbour around voxel (xi, row).

@@ -396,10 +396,9 @@ impl Simulation {
         {
             self.ledger.mu_e = Some(d.mu_e);
         }
-        let soc_time = self.soc_target_time();
-        if let Some(t) = soc_time {
-            time_step::land_on(&mut self.output_times, t);
-        }
+        let soc_time = self
+            .soc_target_time()
+            .map(|t| time_step::land_on(&mut self.output_times, t));
         self.output(step, time, 0.0, true, 0.0)?;
         outputs += 1;
         let mut next = 1;
@@ -417,10 +416,7 @@ impl Simulation {
             step += 1;
             let landed = time + dt >= stop * (1.0 - 1e-12);
             time = if landed { stop } else { time + dt };
-            // The landing time of the SOC target (land_on may have merged it with an output
-            // time within 1e-9).
-            let at_soc_time =
-                landed && soc_time.is_some_and(|t| (t - stop).abs() <= 1e-9 * t.abs());
+            let at_soc_time = landed && soc_time == Some(stop);
             if report.non_finite > 0 || !report.max_dc.is_finite() {
                 return Err(self.stop_non_finite(&bar, "c".into(), step, time)?);
             }

@@ -97,23 +97,28 @@ pub fn output_times(output: &OutputConfig, end: f64, dt_max: f64, time_unit: f64
         .map(|v| v / time_unit)
         .collect();
     model.sort_by(f64::total_cmp);
-    // Times closer than a relative 1e-9 are one output.
-    model.dedup_by(|a, b| (*a - *b).abs() <= 1e-9 * b.abs().max(1e-300));
+    model.dedup_by(|a, b| same_time(*a, *b));
     model
 }
 
-/// Adds `t` to the sorted landing times `times` (one within a relative 1e-9 of it already
-/// serves).
-pub fn land_on(times: &mut Vec<f64>, t: f64) {
+/// Landing times closer than a relative 1e-9 are one.
+fn same_time(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * b.abs().max(1e-300)
+}
+
+/// Adds `t` to the sorted landing times `times`, unless one there is the same time
+/// ([`same_time`]); returns the time that lands on `t`.
+pub fn land_on(times: &mut Vec<f64>, t: f64) -> f64 {
     let at = times.partition_point(|&v| v < t);
-    let near = |i: usize| {
-        times
-            .get(i)
-            .is_some_and(|v| (v - t).abs() <= 1e-9 * t.abs())
-    };
-    if !(near(at) || at > 0 && near(at - 1)) {
+    let near = [at.checked_sub(1), Some(at)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| times.get(i).copied())
+        .find(|&v| same_time(v, t));
+    near.unwrap_or_else(|| {
         times.insert(at, t);
-    }
+        t
+    })
 }
 
 #[cfg(test)]
@@ -135,9 +140,9 @@ mod tests {
     #[test]
     fn land_on_inserts_in_order_once() {
         let mut t = vec![0.0, 10.0, 20.0];
-        land_on(&mut t, 12.5);
-        land_on(&mut t, 12.5 * (1.0 + 1e-12));
-        land_on(&mut t, 20.0);
+        assert_eq!(land_on(&mut t, 12.5), 12.5);
+        assert_eq!(land_on(&mut t, 12.5 * (1.0 + 1e-12)), 12.5);
+        assert_eq!(land_on(&mut t, 20.0 * (1.0 - 1e-12)), 20.0);
         assert_eq!(t, vec![0.0, 10.0, 12.5, 20.0]);
     }
 
