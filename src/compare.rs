@@ -436,6 +436,24 @@ fn solid_materials(problems: &[Problem; 2]) -> Vec<String> {
         .collect()
 }
 
+/// Those of `materials` that flow (a `yield_stress_gpa`) in either cell.
+fn flowing_materials(problems: &[Problem; 2], materials: &[String]) -> Vec<String> {
+    materials
+        .iter()
+        .filter(|name| {
+            problems.iter().any(|p| {
+                p.mechanics.as_ref().is_some_and(|mech| {
+                    p.materials
+                        .iter()
+                        .zip(&mech.materials)
+                        .any(|(m, mm)| &m.name == *name && mm.plastic.is_some())
+                })
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// The common SOC grid over the union of both runs, ordered in the drive's direction, and the
 /// furthest SOC both reached.
 fn soc_grid(runs: &[RunSeries; 2], inserting: bool) -> (Vec<f64>, f64) {
@@ -457,7 +475,7 @@ fn soc_grid(runs: &[RunSeries; 2], inserting: bool) -> (Vec<f64>, f64) {
 }
 
 /// The columns of `comparison.csv` after `soc`: (name, run, time-series column).
-fn table_columns(materials: &[String]) -> Vec<(String, usize, String)> {
+fn table_columns(materials: &[String], flowing: &[String]) -> Vec<(String, usize, String)> {
     let mut cols = Vec::new();
     for q in ["swelling", "voltage"] {
         for (r, run) in RUNS.iter().enumerate() {
@@ -477,6 +495,13 @@ fn table_columns(materials: &[String]) -> Vec<(String, usize, String)> {
                 r,
                 format!("max_hydrostatic_{m}_gpa"),
             ));
+        }
+    }
+    for m in flowing {
+        for (r, run) in RUNS.iter().enumerate() {
+            for q in ["max_plastic_strain", "plastic_work"] {
+                cols.push((format!("{q}_{m}_{run}"), r, format!("{q}_{m}")));
+            }
         }
     }
     for (r, run) in RUNS.iter().enumerate() {
@@ -506,7 +531,8 @@ fn write_outputs(
     let inserting = drive.is_none_or(|d| d.direction == Direction::Insertion);
     let materials = solid_materials(problems);
     let (grid, common) = soc_grid(runs, inserting);
-    let cols = table_columns(&materials);
+    let flowing = flowing_materials(problems, &materials);
+    let cols = table_columns(&materials, &flowing);
 
     let mut csv = String::from("soc");
     for (name, _, _) in &cols {
@@ -675,6 +701,29 @@ fn summary_markdown(
                 ratio(v[0], v[1]),
             );
         }
+    }
+    let energy_unit = if problems[0].grid.dim() == 2 {
+        "eV per nm of depth"
+    } else {
+        "eV"
+    };
+    for m in flowing_materials(problems, materials) {
+        let alpha = [0, 1].map(|r| runs[r].peak(&format!("max_plastic_strain_{m}")));
+        row(
+            &mut s,
+            &format!("peak equivalent plastic strain in {m}"),
+            num(alpha[0], 3),
+            num(alpha[1], 3),
+            ratio(alpha[0], alpha[1]),
+        );
+        let work = [0, 1].map(|r| runs[r].last(&format!("plastic_work_{m}")));
+        row(
+            &mut s,
+            &format!("plastic work in {m} over the run ({energy_unit})"),
+            format!("{:.4e}", work[0]),
+            format!("{:.4e}", work[1]),
+            ratio(work[0], work[1]),
+        );
     }
     let over = [0, 1].map(|r| runs[r].peak("overstressed_fraction"));
     row(

@@ -1,6 +1,7 @@
 //! The model.md §5 time-series quantities, from backend reductions, in the units
 //! docs/outputs.md names: state of charge, voltage, ion balance, swelling, mean strain, elastic
-//! energy and solver effort, and per material swelling, stress maxima and composition.
+//! energy and solver effort, and per material swelling, stress maxima, composition and plastic
+//! flow.
 
 use crate::backend::{Observables, StepReport};
 use crate::config::Boundary;
@@ -35,6 +36,8 @@ pub fn columns(problem: &Problem) -> Vec<String> {
         c.push(format!("max_von_mises_{}_gpa", m.name));
         c.push(format!("max_hydrostatic_{}_gpa", m.name));
         c.push(format!("mean_c_{}", m.name));
+        c.push(format!("max_plastic_strain_{}", m.name));
+        c.push(format!("plastic_work_{}", m.name));
     }
     c.push("overstressed_fraction".into());
     c
@@ -117,6 +120,8 @@ pub fn values(problem: &Problem, obs: &Observables, ledger: &IonLedger) -> Vec<f
         v.push(m.max_von_mises * gpa);
         v.push(m.max_hydrostatic * gpa);
         v.push(m.mean_c);
+        v.push(m.max_plastic_strain);
+        v.push(m.plastic_work * u.energy);
     }
     v.push(obs.overstressed_fraction);
     v

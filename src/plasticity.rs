@@ -48,6 +48,10 @@ pub struct History {
     pub plastic_strain: Voigt,
     /// Equivalent plastic strain α.
     pub equivalent: f64,
+    /// Plastic work per unit volume, `Σ σ : Δε_p` over the committed steps: each step's
+    /// `(σ_y + H α) Δα` at its end state (backward Euler), the dissipation `σ_y α` plus, with
+    /// hardening, the energy the hardening stores (`½ H α²`) and its first-order excess.
+    pub work: f64,
 }
 
 /// The consistent tangent `dσ/dε` of one return mapping:
@@ -127,11 +131,14 @@ impl J2 {
         let theta_bar = three_g / (three_g + self.hardening) - (1.0 - theta);
         let stress =
             std::array::from_fn(|k| theta * s_trial[k] + if k < 3 { pressure } else { 0.0 });
+        let equivalent = old.equivalent + d_alpha;
         Update {
             stress,
             history: History {
                 plastic_strain: std::array::from_fn(|k| old.plastic_strain[k] + along * normal[k]),
-                equivalent: old.equivalent + d_alpha,
+                equivalent,
+                // σ : Δε_p = q Δα on the yield surface, q = σ_y + H α at the end of the step.
+                work: old.work + (self.yield_stress + self.hardening * equivalent) * d_alpha,
             },
             tangent: Tangent {
                 bulk: self.bulk,
@@ -217,6 +224,9 @@ mod tests {
                         close(*got, want, &format!("H {hardening} e {e} σ{k}"));
                     }
                     close(h.equivalent, alpha, "α");
+                    if hardening == 0.0 {
+                        close(h.work, m.yield_stress * alpha, "plastic work σ_y α");
+                    }
                     let p = h.plastic_strain;
                     assert!((p[0] + p[1] + p[2]).abs() <= 1e-15, "tr ε_p");
                     if u.plastic {
@@ -256,6 +266,30 @@ mod tests {
         }
     }
 
+    /// One plastic step's work `(σ_y + H α) Δα` is `σ : Δε_p` of its end stress and plastic
+    /// increment, computed directly (1e-12 of it), in a general direction with hardening.
+    #[test]
+    fn work_is_the_stress_on_the_plastic_increment() {
+        let m = material(2.0);
+        let yield_strain = m.yield_stress / (2.0 * m.shear);
+        let old = History {
+            plastic_strain: [1e-3, -4e-4, -6e-4, 2e-4, 0.0, -1e-4],
+            equivalent: 2e-3,
+            work: 7e-4,
+        };
+        let strain: Voigt = [4.0, -1.5, 0.5, 2.0, -1.0, 0.3].map(|e| e * yield_strain);
+        let u = m.return_map(strain, &old);
+        assert!(u.plastic);
+        let increment: Voigt =
+            std::array::from_fn(|k| u.history.plastic_strain[k] - old.plastic_strain[k]);
+        let direct = contract(u.stress, increment);
+        let work = u.history.work - old.work;
+        assert!(
+            (work - direct).abs() <= 1e-12 * direct,
+            "work {work} against σ : Δε_p {direct}"
+        );
+    }
+
     /// The tangent is the derivative of the return mapping (central differences, relative
     /// 1e-6) in a plastic state with hardening, in every direction including shear.
     #[test]
@@ -265,6 +299,7 @@ mod tests {
         let old = History {
             plastic_strain: [1e-3, -4e-4, -6e-4, 2e-4, 0.0, -1e-4],
             equivalent: 2e-3,
+            work: 0.0,
         };
         let strain: Voigt = [
             5.0 * yield_strain,

@@ -161,6 +161,62 @@ fn compare_writes_table_summary_and_plots() {
     );
 }
 
+/// Where a material flows (P2 given a yield stress and hardening here, to exercise the outputs),
+/// the table
+/// gains its peak equivalent plastic strain and plastic work per run, the summary their rows,
+/// and the plastic work never falls along a run's time series.
+#[test]
+fn compare_reports_plastic_flow_where_a_material_flows() {
+    let dir = common::temp_dir();
+    let out = dir.path().join("cmp");
+    let loaded = load(&small(&[
+        "materials.p2.yield_stress_gpa=0.05",
+        "materials.p2.hardening_gpa=5.0",
+    ]));
+    compare::run(&loaded, &quiet_cpu(&out)).expect("compare runs");
+    let (h, rows) = common::read_csv(&out.join("comparison.csv"));
+    let tail: Vec<&str> = h.iter().rev().take(6).rev().map(String::as_str).collect();
+    assert_eq!(
+        tail,
+        [
+            "max_plastic_strain_p2_buffered",
+            "plastic_work_p2_buffered",
+            "max_plastic_strain_p2_pristine",
+            "plastic_work_p2_pristine",
+            "overstressed_fraction_buffered",
+            "overstressed_fraction_pristine",
+        ]
+    );
+    assert!(
+        !h.iter().any(|c| c.contains("plastic_work_o3")),
+        "O3 stays elastic"
+    );
+    for run in ["buffered", "pristine"] {
+        let (th, trows) = common::read_csv(&out.join(run).join("timeseries.csv"));
+        let work = common::column(&th, &trows, "plastic_work_p2");
+        assert!(
+            work.windows(2).all(|w| w[1] >= w[0]),
+            "{run}: plastic work falls: {work:?}"
+        );
+        assert!(work.last().unwrap() > &0.0, "{run}: P2 must flow");
+        let alpha = common::column(&th, &trows, "max_plastic_strain_p2");
+        assert!(alpha.iter().any(|&a| a > 0.0), "{run}: no plastic strain");
+        assert!(
+            common::column(&th, &trows, "plastic_work_o3")
+                .iter()
+                .all(|&w| w == 0.0)
+        );
+    }
+    assert_eq!(rows.len(), 101);
+    let summary = std::fs::read_to_string(out.join("summary.md")).expect("summary.md");
+    for row in [
+        "peak equivalent plastic strain in p2",
+        "plastic work in p2 over the run (eV per nm of depth)",
+    ] {
+        assert!(summary.contains(row), "summary lacks '{row}':\n{summary}");
+    }
+}
+
 /// Refusals happen before any run starts, name the key and say what to do.
 #[test]
 fn compare_refuses_what_it_cannot_compare() {

@@ -41,7 +41,8 @@ fn film(m: f64, yield_stress: f64, h: f64, peak: f64, e: f64, unloading: bool) -
 /// to 0, in 40 states each way: at every state σ_xx = σ_zz = the closed form's σ_b and
 /// σ_yy = 0 to [`FILM`] of σ_y, the equivalent plastic strain to the same, on loading (elastic
 /// slope M, then flow at σ_y + H α) and on reversal (an elastic swing of 2 (σ_y + H α_max), then
-/// tensile flow); with perfect plasticity and with H = M/10.
+/// tensile flow); the plastic work `Σ (σ_y + H α) Δα` of the discrete path and the stored
+/// `½ H α²` to the same; with perfect plasticity and with H = M/10.
 #[test]
 fn film_on_a_rigid_substrate_flows_at_the_yield_stress() {
     for hardening in [None, Some("7.142857142857143")] {
@@ -74,11 +75,15 @@ fn film_on_a_rigid_substrate_flows_at_the_yield_stress() {
                     .map(|k| (c_peak * k as f64 / states as f64, true)),
             );
         let mut flowed = [false, false];
+        // The plastic work of the discrete path: each state's (σ_y + H α) Δα.
+        let (mut last_alpha, mut work) = (0.0, 0.0);
         for (c, unloading) in path {
             el.update_material(&vec![c; n]);
             el.solve(&mut fft).unwrap();
             el.commit();
             let (sigma, alpha) = film(m, yield_stress, h, beta * c_peak, beta * c, unloading);
+            work += (yield_stress + h * alpha) * (alpha - last_alpha);
+            last_alpha = alpha;
             flowed[unloading as usize] |=
                 alpha > 0.0 && (sigma.abs() - yield_stress - h * alpha).abs() < 1e-12;
             for i in [0, n / 2, n - 1] {
@@ -97,6 +102,17 @@ fn film_on_a_rigid_substrate_flows_at_the_yield_stress() {
                     yield_stress * el.equivalent_plastic_strain_at(i),
                     yield_stress * alpha,
                     "σ_y α",
+                );
+                close(
+                    el.plastic_work_at(i) / yield_stress,
+                    work / yield_stress,
+                    "W_p / σ_y",
+                );
+                // The energy hardening stores, part of the reported elastic energy.
+                close(
+                    el.hardening_energy_at(i) / yield_stress,
+                    0.5 * h * alpha * alpha / yield_stress,
+                    "½ H α² / σ_y",
                 );
             }
         }

@@ -84,6 +84,11 @@ pub struct MaterialObservables {
     pub max_hydrostatic: f64,
     /// Site-weighted mean c of the material (NaN when it holds no sites).
     pub mean_c: f64,
+    /// Largest equivalent plastic strain α where φ_m > ½ (0 where the material stays elastic).
+    pub max_plastic_strain: f64,
+    /// Plastic work done in the material so far, `Σ φ_m/φ_flowing w_p ΔṼ`: each voxel's work
+    /// shared among the materials that flow there by their fractions.
+    pub plastic_work: f64,
 }
 
 /// The reductions the time series needs, in model units.
@@ -99,7 +104,7 @@ pub struct Observables {
     pub energy_chemical: f64,
     /// Σ ψ κ/2 |∇c|² ΔṼ.
     pub energy_gradient: f64,
-    /// Σ ½ σ : (ε − ε*) ΔṼ.
+    /// Σ (½ σ : (ε − ε* − ε_p) + ½ H α²) ΔṼ: the energy stored elastically and by hardening.
     pub energy_elastic: f64,
     /// Mean strain and stress (Voigt).
     pub mean_strain: [f64; 6],

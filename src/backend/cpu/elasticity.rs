@@ -205,6 +205,24 @@ impl Elasticity {
             .map_or(0.0, |pl| pl.history[i].equivalent)
     }
 
+    /// The plastic work per unit volume done at voxel i so far (0 without plasticity).
+    #[inline]
+    pub fn plastic_work_at(&self, i: usize) -> f64 {
+        self.plastic.as_ref().map_or(0.0, |pl| pl.history[i].work)
+    }
+
+    /// The energy per unit volume that isotropic hardening stores at voxel i, `½ H α²`: part of
+    /// the elastic energy reported, so that the free energy falls by at least the dissipation.
+    #[inline]
+    pub fn hardening_energy_at(&self, i: usize) -> f64 {
+        self.plastic.as_ref().map_or(0.0, |pl| {
+            pl.material[i].map_or(0.0, |m| {
+                let a = pl.history[i].equivalent;
+                0.5 * m.hardening * a * a
+            })
+        })
+    }
+
     /// Whether some material flows.
     pub fn is_plastic(&self) -> bool {
         self.plastic.is_some()

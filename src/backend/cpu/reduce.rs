@@ -118,7 +118,7 @@ pub fn observe_elasticity(
             for k in 0..6 {
                 w += WEIGHT[k] * s[k] * e[k];
             }
-            (0.5 * w, s)
+            (0.5 * w + el.hardening_energy_at(i), s)
         })
         .reduce(
             || (0.0, [0.0; 6]),
@@ -144,10 +144,42 @@ pub fn observe_elasticity(
     obs.overstressed_fraction = if solid > 0.0 { over / solid } else { 0.0 };
     obs.mean_strain = el.mean_strain();
     obs.mean_stress = stress_sum.map(|v| v / n as f64);
+    // Per voxel the fraction of the materials that flow there: a voxel's plastic work is
+    // shared among them by their fractions.
+    let flows: Vec<bool> = mech.materials.iter().map(|m| m.plastic.is_some()).collect();
+    let flowing: Vec<f64> = if el.is_plastic() {
+        (0..n)
+            .into_par_iter()
+            .map(|i| {
+                (0..phi.len())
+                    .filter(|&m| flows[m])
+                    .map(|m| phi[m][i])
+                    .sum()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     obs.materials = phi
         .iter()
         .enumerate()
         .map(|(m, f)| {
+            let (max_plastic_strain, plastic_work) = if flows[m] {
+                (0..n)
+                    .into_par_iter()
+                    .filter(|&i| f[i] > 0.0)
+                    .map(|i| {
+                        let alpha = if f[i] > 0.5 {
+                            el.equivalent_plastic_strain_at(i)
+                        } else {
+                            0.0
+                        };
+                        (alpha, f[i] / flowing[i] * el.plastic_work_at(i))
+                    })
+                    .reduce(|| (0.0, 0.0), |a, b| (a.0.max(b.0), a.1 + b.1))
+            } else {
+                (0.0, 0.0)
+            };
             // A material's swelling is det(I + ⟨ε_m⟩) − 1 with ε_m = B_m (c − c_ref) + C_m⁻¹ σ (+ ε_p
             // where it flows) its own strain (eigenstrain plus its elastic response to the local
             // stress and its plastic strain), averaged
@@ -218,6 +250,8 @@ pub fn observe_elasticity(
                     f64::NAN
                 },
                 mean_c: f64::NAN,
+                max_plastic_strain,
+                plastic_work: plastic_work * dv,
             }
         })
         .collect();

@@ -177,6 +177,9 @@ impl SystemStep {
                         max_von_mises: if seen(vm) { vm } else { f64::NAN },
                         max_hydrostatic: if seen(hyd) { hyd } else { f64::NAN },
                         mean_c: f64::NAN,
+                        // The device refuses configs that flow (gpu::new).
+                        max_plastic_strain: 0.0,
+                        plastic_work: 0.0,
                     }
                 })
                 .collect();
