@@ -26,6 +26,7 @@ pub mod finite_volume;
 pub mod free_energy;
 pub mod grid;
 pub mod initial;
+pub mod laminate;
 pub mod materials;
 pub mod memory;
 pub mod microstructure;

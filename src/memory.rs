@@ -31,6 +31,8 @@ struct Features {
     mechanics: bool,
     anisotropic: bool,
     plastic: bool,
+    /// Laminate voxels where solid meets electrolyte (`mechanics.mixing`).
+    laminate: bool,
     /// The convex-splitting step's finite volumes (several hosts or pores).
     finite_volumes: bool,
 }
@@ -63,6 +65,11 @@ impl Features {
                     .materials
                     .values()
                     .any(|m| m.yield_stress_gpa.is_some()),
+            laminate: config
+                .mechanics
+                .as_ref()
+                .is_some_and(|m| m.mixing == crate::config::Mixing::Laminate)
+                && pores,
             finite_volumes: !double_well && (hosts > 1.0 || pores),
         }
     }
@@ -93,9 +100,14 @@ impl Features {
             if self.anisotropic {
                 b += 3.0 * F64;
             }
-            if self.plastic {
+            if self.plastic || self.laminate {
                 // J2 data, two histories, stress, tangent, the Newton correction.
-                b += 5.0 * F64 + 14.0 * F64 + 6.0 * F64 + 9.0 * F64 + 6.0 * F64;
+                b += 5.0 * F64 + 16.0 * F64 + 6.0 * F64 + 9.0 * F64 + 6.0 * F64;
+            }
+            if self.laminate {
+                // The layering and a split per voxel, as if every voxel held both solid and
+                // electrolyte (an upper bound: only the interface band does).
+                b += 7.0 * F64 + F64 + 51.0 * F64;
             }
         }
         if self.finite_volumes {

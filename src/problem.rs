@@ -267,6 +267,8 @@ pub struct Mechanics {
     pub tolerance: f64,
     pub max_iterations: u64,
     pub out_of_plane: OutOfPlane,
+    /// How voxels holding solid and electrolyte mix (`mechanics.mixing`).
+    pub mixing: crate::config::Mixing,
     pub materials: Vec<MechMaterial>,
     /// Some material expands anisotropically (the per-voxel c-axis matters).
     pub anisotropic: bool,
@@ -707,6 +709,7 @@ fn build_physical(
             tolerance: mc.tolerance,
             max_iterations: mc.max_iterations,
             out_of_plane: mc.out_of_plane,
+            mixing: mc.mixing,
             anisotropic: mats.iter().any(|m| !m.expansion.is_isotropic()),
             overstress: mc.overstress_gpa * 1e9 / density_scale,
             stress_coupling: mc.stress_coupling,

@@ -381,16 +381,49 @@ fn plasticity_keys_are_checked() {
     let (ok, err) = swellfield(&["check", film, "--set", "mechanics.solver=\"fixed_point\""]);
     assert!(!ok);
     assert_one_line(&err, &["mechanics.solver = \"fixed_point\"", "cg"]);
+    let err = refused_on_the_gpu(film, &[]);
+    assert_one_line(&err, &["J2 plasticity", "CPU-only"]);
+}
+
+/// What `swellfield run CONFIG --set … --backend gpu` prints on refusing the config.
+fn refused_on_the_gpu(config: &str, sets: &[&str]) -> String {
+    let dir = common::temp_dir();
     let out = dir.path().join("gpu");
-    let (ok, err) = swellfield(&[
-        "run",
-        film,
+    let mut args = vec!["run", config];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args.extend([
         "--backend",
         "gpu",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
     ]);
+    let (ok, err) = swellfield(&args);
+    assert!(!ok, "{config} {sets:?} must be refused on the GPU");
+    err
+}
+
+/// Laminate voxels (`mechanics.mixing = "laminate"`) with the fixed-point elastic solver are
+/// refused with the fix; the GPU backend refuses them, naming the CPU-only mixing.
+#[test]
+fn laminate_mixing_is_checked() {
+    let free = "configs/verification/free_swelling.toml";
+    let laminate = "mechanics.mixing=\"laminate\"";
+    let (ok, err) = swellfield(&[
+        "check",
+        free,
+        "--set",
+        laminate,
+        "--set",
+        "mechanics.solver=\"fixed_point\"",
+    ]);
     assert!(!ok);
-    assert_one_line(&err, &["J2 plasticity", "CPU-only"]);
+    assert_one_line(
+        &err,
+        &["mechanics.solver = \"fixed_point\"", "laminate", "cg"],
+    );
+    let err = refused_on_the_gpu(free, &[laminate]);
+    assert_one_line(&err, &["mechanics.mixing", "CPU-only"]);
 }

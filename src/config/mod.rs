@@ -605,6 +605,18 @@ pub enum SolverKind {
     FixedPoint,
 }
 
+/// How a voxel that holds both solid and electrolyte mixes their mechanics (model.md §8).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mixing {
+    /// One strain for every material of the voxel, stiffness and eigenstrain averaged by φ.
+    #[default]
+    Voigt,
+    /// A laminate of the solid part and the electrolyte part across the interface normal:
+    /// shared strain along the layers, balanced traction across them (CPU only).
+    Laminate,
+}
+
 /// What the z axis does in 2-D.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
@@ -635,6 +647,9 @@ pub struct MechanicsConfig {
     /// 2-D only: plane_strain (default) or generalized.
     #[serde(default)]
     pub out_of_plane: OutOfPlane,
+    /// voigt (default) or laminate: how voxels that hold both solid and electrolyte mix.
+    #[serde(default)]
+    pub mixing: Mixing,
     /// Von Mises stress above which solid counts as overstressed (a proxy for cracking,
     /// reported as `overstressed_fraction`), GPa. Default 1.
     #[serde(default = "default_overstress")]

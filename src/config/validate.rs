@@ -870,6 +870,14 @@ impl Config {
                     "e.g. 1.0 (GPa)",
                 );
             }
+            if m.mixing == crate::config::Mixing::Laminate && m.solver == SolverKind::FixedPoint {
+                p.push(
+                    "mechanics.solver",
+                    "fixed_point",
+                    "laminate voxels (mechanics.mixing) are solved by Newton on conjugate gradients",
+                    "use solver = \"cg\" (the default), or mixing = \"voigt\"",
+                );
+            }
             if m.max_iterations == 0 {
                 p.push(
                     "mechanics.max_iterations",

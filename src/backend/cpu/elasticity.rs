@@ -27,6 +27,7 @@ use super::fft::{Fft, Spectrum};
 use crate::config::SolverKind;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
+use crate::laminate::{Layering, Split};
 use crate::plasticity::{History, J2, Tangent, Voigt};
 use crate::problem::{Mechanics, Problem};
 
@@ -60,8 +61,12 @@ pub struct Elasticity {
     p: Tensor,
     q: Tensor,
     spectra: [Vec<Complex64>; 6],
-    /// J2 plasticity, where some material flows.
-    plastic: Option<Plastic>,
+    /// Per voxel where solid meets electrolyte under `mechanics.mixing = "laminate"`, how its
+    /// parts are layered (laminate.rs); empty under Voigt mixing.
+    layering: Vec<Option<Layering>>,
+    /// The state of the nonlinear solve: where some material flows (J2) or some voxel is a
+    /// laminate.
+    nonlinear: Option<Nonlinear>,
     pub last_iterations: u64,
     pub last_residual: f64,
     /// The relative residual at each Newton iteration of the last plastic solve (empty for a
@@ -69,8 +74,9 @@ pub struct Elasticity {
     pub newton_residuals: Vec<f64>,
 }
 
-/// The plastic state of the cell (plasticity.rs).
-struct Plastic {
+/// The state of a nonlinear solve: J2 plasticity (plasticity.rs) where some material flows,
+/// laminate voxels (laminate.rs) where solid meets electrolyte.
+struct Nonlinear {
     /// Per voxel its J2 data at the current c, `None` where it stays elastic.
     material: Vec<Option<J2>>,
     /// The history of the last committed state on the loading path.
@@ -79,6 +85,8 @@ struct Plastic {
     history: Vec<History>,
     stress: Vec<Voigt>,
     tangent: Vec<Tangent>,
+    /// Per laminate voxel its split at the current strain (its jump vector warm-starts the next).
+    split: Vec<Option<Box<Split>>>,
     /// The Newton correction.
     correction: Tensor,
 }
@@ -99,7 +107,7 @@ impl Elasticity {
         let anisotropic_axes = mechanics.anisotropic;
         let spectral = mechanics.spectral_components(dim, &micro.axis);
         let sp = Spectrum::new(problem.grid.n);
-        Elasticity {
+        let mut el = Elasticity {
             mechanics: mechanics.clone(),
             grid: problem.grid.clone(),
             phi: micro.phi.clone(),
@@ -112,26 +120,31 @@ impl Elasticity {
             p: zeros(n),
             q: zeros(n),
             spectra: std::array::from_fn(|_| vec![Complex64::default(); sp.len()]),
-            plastic: mechanics.plastic().then(|| Plastic {
-                material: vec![None; n],
-                committed: vec![History::default(); n],
-                history: vec![History::default(); n],
-                stress: vec![[0.0; 6]; n],
-                tangent: vec![
-                    Tangent {
-                        bulk: 0.0,
-                        shear2: 0.0,
-                        rank_one: 0.0,
-                        normal: [0.0; 6],
-                    };
-                    n
-                ],
-                correction: zeros(n),
-            }),
+            layering: layerings(problem, mechanics, &micro.phi),
+            nonlinear: None,
             last_iterations: 0,
             last_residual: 0.0,
             newton_residuals: Vec::new(),
-        }
+        };
+        let layered = el.layering.iter().any(Option::is_some);
+        el.nonlinear = (mechanics.plastic() || layered).then(|| Nonlinear {
+            material: vec![None; n],
+            committed: vec![History::default(); n],
+            history: vec![History::default(); n],
+            stress: vec![[0.0; 6]; n],
+            tangent: vec![
+                Tangent {
+                    bulk: 0.0,
+                    shear2: 0.0,
+                    rank_one: 0.0,
+                    normal: [0.0; 6],
+                };
+                n
+            ],
+            split: vec![None; n],
+            correction: zeros(n),
+        });
+        el
     }
 
     /// Stiffness and eigenstrain for the composition c (Voigt mixing of Lamé constants, model.md §3).
@@ -160,11 +173,16 @@ impl Elasticity {
             }
             *loc = l;
         });
-        if let Some(pl) = self.plastic.as_mut() {
-            let local = &self.local;
+        if let Some(pl) = self.nonlinear.as_mut() {
+            let (local, layering) = (&self.local, &self.layering);
             let electrolyte = self.mechanics.electrolyte;
             pl.material.par_iter_mut().enumerate().for_each(|(i, m)| {
-                *m = voxel_j2(mats, phi, electrolyte, i, c[i].clamp(0.0, 1.0), &local[i]);
+                // A laminate voxel's solid part flows with its own moduli.
+                let l = match layering.get(i).copied().flatten() {
+                    Some(lay) => solid_part(&local[i], &lay),
+                    None => local[i],
+                };
+                *m = voxel_j2(mats, phi, electrolyte, i, c[i].clamp(0.0, 1.0), &l);
             });
         }
     }
@@ -172,7 +190,7 @@ impl Elasticity {
     /// Stress at voxel i at the current strain.
     #[inline]
     pub fn stress_at(&self, i: usize) -> [f64; 6] {
-        match &self.plastic {
+        match &self.nonlinear {
             Some(pl) => pl.stress[i],
             None => {
                 let l = &self.local[i];
@@ -192,7 +210,7 @@ impl Elasticity {
     /// The plastic strain at voxel i (0 without plasticity).
     #[inline]
     pub fn plastic_strain_at(&self, i: usize) -> [f64; 6] {
-        self.plastic
+        self.nonlinear
             .as_ref()
             .map_or([0.0; 6], |pl| pl.history[i].plastic_strain)
     }
@@ -200,22 +218,23 @@ impl Elasticity {
     /// The equivalent plastic strain at voxel i (0 without plasticity).
     #[inline]
     pub fn equivalent_plastic_strain_at(&self, i: usize) -> f64 {
-        self.plastic
+        self.nonlinear
             .as_ref()
             .map_or(0.0, |pl| pl.history[i].equivalent)
     }
 
-    /// The plastic work per unit volume done at voxel i so far (0 without plasticity).
+    /// The plastic work per unit volume of voxel i done so far (0 without plasticity; in a
+    /// laminate voxel its solid part's, weighted by φ_s).
     #[inline]
     pub fn plastic_work_at(&self, i: usize) -> f64 {
-        self.plastic.as_ref().map_or(0.0, |pl| pl.history[i].work)
+        self.solid_fraction(i) * self.nonlinear.as_ref().map_or(0.0, |pl| pl.history[i].work)
     }
 
-    /// The energy per unit volume that isotropic hardening stores at voxel i, `½ H α²`: part of
-    /// the elastic energy reported, so that the free energy falls by at least the dissipation.
+    /// The energy per unit volume of the flowing solid that isotropic hardening stores at voxel
+    /// i, `½ H α²`: part of the elastic energy reported (`energy_at`).
     #[inline]
     pub fn hardening_energy_at(&self, i: usize) -> f64 {
-        self.plastic.as_ref().map_or(0.0, |pl| {
+        self.nonlinear.as_ref().map_or(0.0, |pl| {
             pl.material[i].map_or(0.0, |m| {
                 let a = pl.history[i].equivalent;
                 0.5 * m.hardening * a * a
@@ -223,16 +242,77 @@ impl Elasticity {
         })
     }
 
+    /// Voxel i's split between solid and electrolyte, where it is a laminate.
+    fn split_at(&self, i: usize) -> Option<(&Split, Layering)> {
+        let lay = self.layering.get(i).copied().flatten()?;
+        let sp = self.nonlinear.as_ref()?.split[i].as_deref()?;
+        Some((sp, lay))
+    }
+
+    /// The solid part's volume fraction of voxel i where it is a laminate, else 1 (the whole
+    /// voxel carries the solid's stress).
+    pub fn solid_fraction(&self, i: usize) -> f64 {
+        self.layering
+            .get(i)
+            .copied()
+            .flatten()
+            .map_or(1.0, |l| l.solid)
+    }
+
+    /// The moduli, eigenstrain and their c-derivatives that the solid of voxel i sees: a
+    /// laminate voxel's solid part per its own volume, else the voxel's own.
+    pub fn solid_local(&self, i: usize) -> Local {
+        match self.layering.get(i).copied().flatten() {
+            Some(lay) => solid_part(&self.local[i], &lay),
+            None => self.local[i],
+        }
+    }
+
+    /// The stress the solid of voxel i carries: a laminate voxel's solid part's, else the
+    /// voxel's.
+    pub fn solid_stress_at(&self, i: usize) -> Voigt {
+        self.split_at(i)
+            .map_or_else(|| self.stress_at(i), |(sp, _)| sp.solid_stress)
+    }
+
+    /// The elastic strain of the solid of voxel i: a laminate voxel's solid part's
+    /// `ε_s − ε*_s − ε_p`, else the voxel's `ε − ε* − ε_p`.
+    pub fn solid_elastic_strain_at(&self, i: usize) -> Voigt {
+        match self.split_at(i) {
+            Some((sp, lay)) => {
+                let eigen = solid_part(&self.local[i], &lay).eigen;
+                let p = self.plastic_strain_at(i);
+                std::array::from_fn(|k| sp.solid_strain[k] - eigen[k] - p[k])
+            }
+            None => self.elastic_strain_at(i),
+        }
+    }
+
+    /// The energy stored per unit volume at voxel i, elastically and by hardening: a laminate
+    /// voxel's parts weighted by their fractions.
+    pub fn energy_at(&self, i: usize) -> f64 {
+        let half = |s: Voigt, e: Voigt| 0.5 * crate::plasticity::contract(s, e);
+        let solid = half(self.solid_stress_at(i), self.solid_elastic_strain_at(i))
+            + self.hardening_energy_at(i);
+        match self.split_at(i) {
+            Some((sp, lay)) => {
+                lay.solid * solid
+                    + (1.0 - lay.solid) * half(sp.electrolyte_stress, sp.electrolyte_strain)
+            }
+            None => solid,
+        }
+    }
+
     /// Whether some material flows.
     pub fn is_plastic(&self) -> bool {
-        self.plastic.is_some()
+        self.mechanics.plastic()
     }
 
     /// Makes the last solve's plastic history the committed state, from which the next solve
     /// (at the next composition on the loading path) returns. Idempotent at one state: a state
     /// solved again from its own history returns to the same stress.
     pub fn commit(&mut self) {
-        if let Some(pl) = self.plastic.as_mut() {
+        if let Some(pl) = self.nonlinear.as_mut() {
             pl.committed.copy_from_slice(&pl.history);
         }
     }
@@ -250,8 +330,8 @@ impl Elasticity {
 
     /// Solves for the strain at the current c; returns (iterations, relative residual).
     pub fn solve(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
-        let out = match (self.mechanics.solver, self.plastic.is_some()) {
-            (_, true) => self.solve_plastic(fft),
+        let out = match (self.mechanics.solver, self.nonlinear.is_some()) {
+            (_, true) => self.solve_nonlinear(fft),
             (SolverKind::Cg, false) => self.solve_cg(fft),
             (SolverKind::FixedPoint, false) => self.solve_fixed_point(fft),
         }?;
@@ -283,12 +363,12 @@ impl Elasticity {
     fn apply_with(&mut self, fft: &mut Fft, tangent: bool) {
         let mut out = std::mem::take(&mut self.q);
         {
-            let (local, p) = (&self.local, &self.p);
+            let (local, p, layering) = (&self.local, &self.p, &self.layering);
             let tangent = self
-                .plastic
+                .nonlinear
                 .as_ref()
                 .filter(|_| tangent)
-                .map(|pl| pl.tangent.as_slice());
+                .map(|pl| (pl.tangent.as_slice(), pl.split.as_slice()));
             let [o0, o1, o2, o3, o4, o5] = &mut out;
             o0.par_iter_mut()
                 .zip(o1.par_iter_mut())
@@ -301,7 +381,10 @@ impl Elasticity {
                 .for_each(|(i, ((a0, a1), ((a2, a3), (a4, a5))))| {
                     let v: [f64; 6] = std::array::from_fn(|k| p[k][i]);
                     let s = match tangent {
-                        Some(t) => t[i].apply(v),
+                        Some((t, split)) => match (&split[i], layering.get(i).copied().flatten()) {
+                            (Some(sp), Some(lay)) => sp.apply(&lay, v),
+                            _ => t[i].apply(v),
+                        },
                         None => hooke(local[i].lambda, local[i].mu, v),
                     };
                     (*a0, *a1, *a2, *a3, *a4, *a5) = (s[0], s[1], s[2], s[3], s[4], s[5]);
@@ -455,32 +538,39 @@ impl Elasticity {
     /// The return mapping at every voxel for the current strain from the committed history:
     /// stress, tangent and trial history into the plastic state (elastic voxels: Hooke).
     fn return_map(&mut self) {
-        let (local, strain) = (&self.local, &self.strain);
-        let pl = self.plastic.as_mut().expect("a plastic solve");
+        let (local, strain, layering) = (&self.local, &self.strain, &self.layering);
+        let pl = self.nonlinear.as_mut().expect("a nonlinear solve");
         let committed = &pl.committed;
         let material = &pl.material;
         pl.stress
             .par_iter_mut()
             .zip(pl.tangent.par_iter_mut().zip(pl.history.par_iter_mut()))
+            .zip(pl.split.par_iter_mut())
             .enumerate()
-            .for_each(|(i, (stress, (tangent, history)))| {
-                let l = &local[i];
-                let e: Voigt = std::array::from_fn(|k| strain[k][i] - l.eigen[k]);
-                match material[i] {
-                    Some(m) => {
-                        let u = m.return_map(e, &committed[i]);
-                        (*stress, *tangent, *history) = (u.stress, u.tangent, u.history);
-                    }
-                    None => {
-                        *stress = hooke(l.lambda, l.mu, e);
-                        *tangent = Tangent {
-                            bulk: l.lambda + 2.0 * l.mu / 3.0,
-                            shear2: 2.0 * l.mu,
-                            rank_one: 0.0,
-                            normal: [0.0; 6],
-                        };
-                        *history = History::default();
-                    }
+            .for_each(|(i, ((stress, (tangent, history)), split))| {
+                let total: Voigt = std::array::from_fn(|k| strain[k][i]);
+                let Some(lay) = layering.get(i).copied().flatten() else {
+                    let l = &local[i];
+                    let e: Voigt = std::array::from_fn(|k| total[k] - l.eigen[k]);
+                    (*stress, *tangent, *history) = constitutive(material[i], l, e, &committed[i]);
+                    return;
+                };
+                // The solid part's law at its own strain ε_s, its own eigenstrain undiluted.
+                let solid = solid_part(&local[i], &lay);
+                let law = |es: Voigt| {
+                    let e: Voigt = std::array::from_fn(|k| es[k] - solid.eigen[k]);
+                    let (s, t, _) = constitutive(material[i], &solid, e, &committed[i]);
+                    (s, t)
+                };
+                let guess = split.as_ref().map_or([0.0; 3], |s| s.jump);
+                let sp = lay.split(total, guess, law);
+                let e: Voigt = std::array::from_fn(|k| sp.solid_strain[k] - solid.eigen[k]);
+                *history = constitutive(material[i], &solid, e, &committed[i]).2;
+                *stress = sp.stress;
+                *tangent = sp.solid_tangent;
+                match split {
+                    Some(b) => **b = sp,
+                    None => *split = Some(Box::new(sp)),
                 }
             });
     }
@@ -491,12 +581,12 @@ impl Elasticity {
     /// below the residual). The residual is measured against `‖P[C : (ε* + ε_p)]‖`, the load of
     /// the incompatible strains, and the solve stops below `mechanics.tolerance` of it. Returns
     /// the CG iterations summed over the Newton iterations, and the relative residual.
-    fn solve_plastic(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
+    fn solve_nonlinear(&mut self, fft: &mut Fft) -> Result<(u64, f64)> {
         let n = self.local.len();
         let committed: Vec<Voigt> = self
-            .plastic
+            .nonlinear
             .as_ref()
-            .expect("a plastic solve")
+            .expect("a nonlinear solve")
             .committed
             .iter()
             .map(|h| h.plastic_strain)
@@ -519,7 +609,7 @@ impl Elasticity {
         let mut cg_total = 0;
         let mut newton = 0;
         self.newton_residuals.clear();
-        let mut norm = self.plastic_residual(fft);
+        let mut norm = self.newton_residual(fft);
         loop {
             self.newton_residuals.push(norm / scale);
             if norm <= tol {
@@ -530,8 +620,13 @@ impl Elasticity {
             }
             newton += 1;
             let forcing = (norm / scale).clamp(1e-10, 1e-2);
-            let mut correction =
-                std::mem::take(&mut self.plastic.as_mut().expect("a plastic solve").correction);
+            let mut correction = std::mem::take(
+                &mut self
+                    .nonlinear
+                    .as_mut()
+                    .expect("a nonlinear solve")
+                    .correction,
+            );
             correction
                 .iter_mut()
                 .for_each(|v| v.par_iter_mut().for_each(|d| *d = 0.0));
@@ -542,17 +637,20 @@ impl Elasticity {
             // Newton iterations diverge.
             let mut step = 1.0;
             self.add_to_strain(&correction, step);
-            let mut next = self.plastic_residual(fft);
+            let mut next = self.newton_residual(fft);
             for _ in 0..MAX_BACKTRACK {
                 if next <= norm {
                     break;
                 }
                 step *= 0.5;
                 self.add_to_strain(&correction, -step);
-                next = self.plastic_residual(fft);
+                next = self.newton_residual(fft);
             }
             norm = next;
-            self.plastic.as_mut().expect("a plastic solve").correction = correction;
+            self.nonlinear
+                .as_mut()
+                .expect("a nonlinear solve")
+                .correction = correction;
             cg_total += result?.0;
         }
     }
@@ -568,11 +666,11 @@ impl Elasticity {
     }
 
     /// The return mapping at the current strain, then `self.r = −P[σ]`; returns ‖r‖.
-    fn plastic_residual(&mut self, fft: &mut Fft) -> f64 {
+    fn newton_residual(&mut self, fft: &mut Fft) -> f64 {
         self.return_map();
         let mut r = std::mem::take(&mut self.r);
         {
-            let stress = &self.plastic.as_ref().expect("a plastic solve").stress;
+            let stress = &self.nonlinear.as_ref().expect("a nonlinear solve").stress;
             for (k, rk) in r.iter_mut().enumerate() {
                 rk.par_iter_mut()
                     .zip(stress.par_iter())
@@ -748,6 +846,92 @@ fn voxel_j2(
         yield_stress: yield_stress / flowing,
         hardening: hardening / flowing,
     })
+}
+
+/// The stress, tangent and history of elastic strain `e` (total minus eigenstrain) under a
+/// voxel's (or a solid part's) law: J2's return mapping from `old` where it flows, Hooke
+/// otherwise.
+fn constitutive(j2: Option<J2>, l: &Local, e: Voigt, old: &History) -> (Voigt, Tangent, History) {
+    match j2 {
+        Some(m) => {
+            let u = m.return_map(e, old);
+            (u.stress, u.tangent, u.history)
+        }
+        None => (
+            hooke(l.lambda, l.mu, e),
+            Tangent {
+                bulk: l.lambda + 2.0 * l.mu / 3.0,
+                shear2: 2.0 * l.mu,
+                rank_one: 0.0,
+                normal: [0.0; 6],
+            },
+            History::default(),
+        ),
+    }
+}
+
+/// A laminate voxel's solid part per unit of its own volume: the voxel's moduli less the
+/// electrolyte's share, its eigenstrain and their c-derivatives (the electrolyte has neither)
+/// over φ_s.
+fn solid_part(l: &Local, lay: &Layering) -> Local {
+    let (fs, fe) = (lay.solid, 1.0 - lay.solid);
+    Local {
+        lambda: (l.lambda - fe * lay.electrolyte.0) / fs,
+        mu: (l.mu - fe * lay.electrolyte.1) / fs,
+        dlambda: l.dlambda / fs,
+        dmu: l.dmu / fs,
+        eigen: l.eigen.map(|v| v / fs),
+        deigen: l.deigen.map(|v| v / fs),
+    }
+}
+
+/// Under `mechanics.mixing = "laminate"`, each voxel that holds both solid and electrolyte is
+/// layered across the electrolyte's gradient (central differences on the periodic grid; a
+/// voxel with none stays Voigt). Empty under Voigt mixing or without an electrolyte.
+fn layerings(problem: &Problem, mechanics: &Mechanics, phi: &[Vec<f64>]) -> Vec<Option<Layering>> {
+    let Some(e) = mechanics.electrolyte else {
+        return Vec::new();
+    };
+    if mechanics.mixing != crate::config::Mixing::Laminate {
+        return Vec::new();
+    }
+    let grid = &problem.grid;
+    let [nx, ny, nz] = grid.n;
+    let pe = &phi[e];
+    let mat = &mechanics.materials[e];
+    (0..grid.len())
+        .into_par_iter()
+        .map(|i| {
+            let f = pe[i];
+            if !(f > 0.0 && f < 1.0) {
+                return None;
+            }
+            let (x, y, z) = (i % nx, (i / nx) % ny, i / (nx * ny));
+            let derivative = |axis: usize| {
+                let (n, h) = (grid.n[axis], grid.spacing[axis]);
+                if n == 1 {
+                    return 0.0;
+                }
+                let at = |d: usize| {
+                    let mut p = [x, y, z];
+                    p[axis] = (p[axis] + d) % n;
+                    pe[grid.index(p[0], p[1], p[2])]
+                };
+                (at(1) - at(n - 1)) / (2.0 * h)
+            };
+            let g = [
+                derivative(0),
+                derivative(1),
+                if nz > 1 { derivative(2) } else { 0.0 },
+            ];
+            let size = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+            (size > 0.0).then(|| Layering {
+                solid: 1.0 - f,
+                normal: g.map(|v| v / size),
+                electrolyte: (mat.lambda0, mat.mu0),
+            })
+        })
+        .collect()
 }
 
 /// Voigt index → (i, j).

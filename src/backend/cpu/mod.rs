@@ -446,22 +446,25 @@ pub fn extend(field: &mut [f64], nearest: &[u32]) {
 /// Half the largest curvature of the elastic energy per site at voxel i, `½ A : C : A / ψ`
 /// with A = ∂ε*/∂c and C at its stiffer end over c (λ + |∂λ/∂c|, μ + |∂μ/∂c|): the stiffness of
 /// the convex-splitting step's stabiliser for the explicit stress term (convex_split.rs
-/// `Coupling`).
+/// `Coupling`). In a laminate voxel C is its solid part's, which carries all of A, so the
+/// curvature is `A : C_s : A / φ_s`.
 #[inline]
 pub fn elastic_stiffness(el: &Elasticity, i: usize, psi: f64) -> f64 {
-    let l = &el.local[i];
-    let ca = hooke(l.lambda + l.dlambda.abs(), l.mu + l.dmu.abs(), l.deigen);
-    let aca: f64 = (0..6).map(|k| WEIGHT[k] * l.deigen[k] * ca[k]).sum();
-    0.5 * aca / psi
+    let a = el.local[i].deigen;
+    let s = el.solid_local(i);
+    let ca = hooke(s.lambda + s.dlambda.abs(), s.mu + s.dmu.abs(), a);
+    let aca: f64 = (0..6).map(|k| WEIGHT[k] * a[k] * ca[k]).sum();
+    0.5 * aca / (el.solid_fraction(i) * psi)
 }
 
 /// The elastic part of μ at voxel i (model.md §4, §8), per site: `−σ : A / ψ + ½ e : C' : e / ψ`
-/// with e = ε − ε* − ε_p the elastic strain, A = ∂ε*/∂c and C' = ∂C/∂c.
+/// with A = ∂ε*/∂c and C' = ∂C/∂c of the voxel, σ and e = ε − ε* − ε_p the stress and elastic
+/// strain of its solid (a laminate voxel's solid part's, which alone swells and softens).
 #[inline]
 pub fn elastic_potential(el: &Elasticity, i: usize, psi: f64) -> f64 {
     let l = &el.local[i];
-    let sigma = el.stress_at(i);
-    let e = el.elastic_strain_at(i);
+    let sigma = el.solid_stress_at(i);
+    let e = el.solid_elastic_strain_at(i);
     let soft = hooke(l.dlambda, l.dmu, e);
     let mut s_a = 0.0;
     let mut e_soft = 0.0;

@@ -5,7 +5,7 @@ use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
 
 use super::cahn_hilliard::Wavenumbers;
-use super::elasticity::{Elasticity, WEIGHT, expansion_tensor, volume_change, von_mises};
+use super::elasticity::{Elasticity, expansion_tensor, volume_change, von_mises};
 use super::fft::Spectrum;
 use crate::backend::{MaterialObservables, Observables};
 use crate::problem::Chemistry;
@@ -111,15 +111,7 @@ pub fn observe_elasticity(
     let n = el.local.len();
     let (energy, stress_sum) = (0..n)
         .into_par_iter()
-        .map(|i| {
-            let s = el.stress_at(i);
-            let e = el.elastic_strain_at(i);
-            let mut w = 0.0;
-            for k in 0..6 {
-                w += WEIGHT[k] * s[k] * e[k];
-            }
-            (0.5 * w + el.hardening_energy_at(i), s)
-        })
+        .map(|i| (el.energy_at(i), el.stress_at(i)))
         .reduce(
             || (0.0, [0.0; 6]),
             |a, b| (a.0 + b.0, std::array::from_fn(|k| a.1[k] + b.1[k])),
@@ -133,7 +125,7 @@ pub fn observe_elasticity(
         .map(|i| {
             (
                 1.0,
-                if von_mises(el.stress_at(i)) > mech.overstress {
+                if von_mises(el.solid_stress_at(i)) > mech.overstress {
                     1.0
                 } else {
                     0.0
@@ -191,7 +183,12 @@ pub fn observe_elasticity(
                 .into_par_iter()
                 .filter(|&i| f[i] > 0.0)
                 .map(|i| {
-                    let s = el.stress_at(i);
+                    // A laminate voxel's solid materials carry its solid part's stress.
+                    let s = if Some(m) == mech.electrolyte {
+                        el.stress_at(i)
+                    } else {
+                        el.solid_stress_at(i)
+                    };
                     let ci = c[i].clamp(0.0, 1.0);
                     let (l, mu) = (mat.lambda0 + mat.dlambda * ci, mat.mu0 + mat.dmu * ci);
                     let b = expansion_tensor(mat.expansion.a, mat.expansion.c, el.axis_at(i));

@@ -48,6 +48,17 @@ pub fn unsupported(problem: &Problem) -> Option<String> {
                 .into(),
         );
     }
+    if problem
+        .mechanics
+        .as_ref()
+        .is_some_and(|m| m.mixing == crate::config::Mixing::Laminate)
+    {
+        return Some(
+            "mechanics.mixing = \"laminate\" (CPU-only until its WGSL port; mixing = \"voigt\" \
+             runs on the GPU)"
+                .into(),
+        );
+    }
     if problem.chemistry.faces.is_some() {
         if let Some(why) = convex_split::unsupported(problem) {
             return Some(why);
