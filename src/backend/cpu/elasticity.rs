@@ -72,6 +72,10 @@ pub struct Elasticity {
     /// The relative residual at each Newton iteration of the last plastic solve (empty for a
     /// linear one).
     pub newton_residuals: Vec<f64>,
+    /// Per Newton iteration of the last nonlinear solve, whether its CG tolerance was raised
+    /// above the residual to stop just below the solve's tolerance (an iteration so limited is
+    /// not quadratic by design).
+    pub newton_floored: Vec<bool>,
 }
 
 /// The state of a nonlinear solve: J2 plasticity (plasticity.rs) where some material flows,
@@ -87,6 +91,10 @@ struct Nonlinear {
     tangent: Vec<Tangent>,
     /// Per laminate voxel its split at the current strain (its jump vector warm-starts the next).
     split: Vec<Option<Box<Split>>>,
+    /// The trace of ε* per voxel at the last solved state, and the strain and that trace at the
+    /// one before it: the next solve starts from their extrapolation.
+    trace: Vec<f64>,
+    before: Option<(Tensor, Vec<f64>)>,
     /// The Newton correction.
     correction: Tensor,
 }
@@ -125,6 +133,7 @@ impl Elasticity {
             last_iterations: 0,
             last_residual: 0.0,
             newton_residuals: Vec::new(),
+            newton_floored: Vec::new(),
         };
         let layered = el.layering.iter().any(Option::is_some);
         el.nonlinear = (mechanics.plastic() || layered).then(|| Nonlinear {
@@ -142,6 +151,8 @@ impl Elasticity {
                 n
             ],
             split: vec![None; n],
+            trace: Vec::new(),
+            before: None,
             correction: zeros(n),
         });
         el
@@ -609,7 +620,30 @@ impl Elasticity {
         let mut cg_total = 0;
         let mut newton = 0;
         self.newton_residuals.clear();
+        self.newton_floored.clear();
         let mut norm = self.newton_residual(fft);
+        let solved = self.strain.clone();
+        if let Some(predicted) = self.predicted_strain() {
+            // Kept only where it starts Newton closer to equilibrium than the last state does.
+            let last = std::mem::replace(&mut self.strain, predicted);
+            let from_prediction = self.newton_residual(fft);
+            if from_prediction < norm {
+                norm = from_prediction;
+            } else {
+                self.strain = last;
+                norm = self.newton_residual(fft);
+            }
+        }
+        let trace: Vec<f64> = self
+            .local
+            .par_iter()
+            .map(|l| l.eigen[0] + l.eigen[1] + l.eigen[2])
+            .collect();
+        let nl = self.nonlinear.as_mut().expect("a nonlinear solve");
+        let last_trace = std::mem::replace(&mut nl.trace, trace);
+        if !last_trace.is_empty() {
+            nl.before = Some((solved, last_trace));
+        }
         loop {
             self.newton_residuals.push(norm / scale);
             if norm <= tol {
@@ -619,7 +653,11 @@ impl Elasticity {
                 return Err(self.not_converged(cg_total, norm / scale));
             }
             newton += 1;
-            let forcing = (norm / scale).clamp(1e-10, 1e-2);
+            // The residual itself (quadratic convergence), but never tighter than a tenth of
+            // what brings the residual to its tolerance in this iteration.
+            let quadratic = (norm / scale).clamp(1e-10, 1e-2);
+            let forcing = quadratic.max(0.1 * tol / norm).min(1e-2);
+            self.newton_floored.push(forcing > quadratic);
             let mut correction = std::mem::take(
                 &mut self
                     .nonlinear
@@ -653,6 +691,35 @@ impl Elasticity {
                 .correction = correction;
             cg_total += result?.0;
         }
+    }
+
+    /// The start of the next nonlinear solve extrapolated from the last two solved states,
+    /// `ε + θ (ε − ε_before)`: θ fits the change of tr ε* since the last state to its change
+    /// over the step before (least squares over the voxels, within [0, 4]). `None` before two
+    /// states are solved, or where ε* has not moved.
+    fn predicted_strain(&self) -> Option<Tensor> {
+        let nl = self.nonlinear.as_ref()?;
+        let (before, trace_before) = nl.before.as_ref()?;
+        let (num, den) = self
+            .local
+            .par_iter()
+            .zip(nl.trace.par_iter().zip(trace_before.par_iter()))
+            .map(|(l, (t1, t0))| {
+                let now = l.eigen[0] + l.eigen[1] + l.eigen[2];
+                ((now - t1) * (t1 - t0), (t1 - t0) * (t1 - t0))
+            })
+            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        if !(den > 0.0 && num > 0.0) {
+            return None;
+        }
+        let theta = (num / den).min(4.0);
+        Some(std::array::from_fn(|k| {
+            self.strain[k]
+                .par_iter()
+                .zip(before[k].par_iter())
+                .map(|(e, b)| e + theta * (e - b))
+                .collect()
+        }))
     }
 
     /// ε += f · d.
