@@ -497,3 +497,151 @@ pub fn multi_table(rows: &[MultiMeasurement]) -> String {
     }
     s
 }
+
+/// One mechanics case: the main job's cell with stress acting on μ and Sn flowing at 0.15 GPa
+/// (materials.md §11), with `sets` on top: the nonlinear elastic solve of each step on the
+/// loading path the coupled run takes, beside a linear solve (Voigt, elastic) on the same path.
+#[derive(Debug, Clone, Copy)]
+pub struct MechanicsCase {
+    pub label: &'static str,
+    pub sets: &'static [&'static str],
+    /// Steps before the timed ones, from the config's first step growing 1.5 times a step to
+    /// [`MECHANICS_DT_S`] (the first solve starts from no strain at all).
+    pub warm_up: usize,
+    pub steps: usize,
+}
+
+/// The main job's cell at 64² and 128², its voxels mixed by Voigt and as laminates.
+pub const MECHANICS_CASES: [MechanicsCase; 4] = [
+    MechanicsCase {
+        label: "Sn@HC 64^2, Voigt",
+        sets: &["grid.n=[64, 64]"],
+        warm_up: 40,
+        steps: 10,
+    },
+    MechanicsCase {
+        label: "Sn@HC 64^2, laminate",
+        sets: &["grid.n=[64, 64]", "mechanics.mixing=\"laminate\""],
+        warm_up: 40,
+        steps: 10,
+    },
+    MechanicsCase {
+        label: "Sn@HC 128^2, Voigt",
+        sets: &[],
+        warm_up: 40,
+        steps: 10,
+    },
+    MechanicsCase {
+        label: "Sn@HC 128^2, laminate",
+        sets: &["mechanics.mixing=\"laminate\""],
+        warm_up: 40,
+        steps: 10,
+    },
+];
+
+/// The coupling and the flow every mechanics case adds to the main job's config.
+const MECHANICS_SETS: [&str; 2] = [
+    "mechanics.stress_coupling=true",
+    "materials.sn.yield_stress_gpa=0.15",
+];
+/// The step the mechanics cases take (s): the main job's steps settle near it.
+pub const MECHANICS_DT_S: f64 = 130.0;
+
+/// One mechanics line, per time step: the nonlinear solve's ms, CG and Newton iterations, and
+/// the linear solve's ms and CG iterations on the same states.
+#[derive(Debug, Clone)]
+pub struct MechanicsMeasurement {
+    pub label: &'static str,
+    pub nonlinear_ms: f64,
+    pub cg: f64,
+    pub newton: f64,
+    pub linear_ms: f64,
+    pub linear_cg: f64,
+}
+
+/// Runs each case's coupled chemistry for its warm-up and timed steps, keeping c after each,
+/// then replays that path through a fresh elastic solve of the case (its plastic history
+/// advancing state by state as in the run) and through a linear one (no yield, Voigt), timing
+/// the last `steps` solves of each.
+pub fn run_mechanics(cases: &[MechanicsCase]) -> Result<Vec<MechanicsMeasurement>> {
+    use crate::backend::cpu::elasticity::Elasticity;
+    use crate::backend::cpu::fft::Fft;
+    use crate::fields::FieldName;
+    let mut rows = Vec::new();
+    for case in cases {
+        let mut sets: Vec<String> = MECHANICS_SETS.iter().map(|s| s.to_string()).collect();
+        sets.extend(case.sets.iter().map(|s| s.to_string()));
+        let loaded = crate::config::load(Path::new(MULTI_CONFIG), &sets)?;
+        let problem = Problem::new(&loaded.config)?;
+        let dt_max = MECHANICS_DT_S / problem.units.time;
+        let mut backend = CpuBackend::new(&problem);
+        let mut path = Vec::new();
+        // From the config's first step, growing by half a step each, as a run's first steps do.
+        let mut dt = problem.time.dt_initial;
+        for _ in 0..case.warm_up + case.steps {
+            backend.step(dt)?;
+            path.push(backend.fields(&[FieldName::C])?.0.remove(0).1);
+            dt = (1.5 * dt).min(dt_max);
+        }
+        let replay = |problem: &Problem| -> Result<(f64, u64, u64)> {
+            let mech = problem.mechanics.as_ref().expect("mechanics");
+            let mut el = Elasticity::new(problem, mech);
+            let mut fft = Fft::new(problem.grid.n);
+            let (mut seconds, mut cg, mut newton) = (0.0, 0, 0);
+            for (k, c) in path.iter().enumerate() {
+                let t0 = Instant::now();
+                el.update_material(c);
+                let (iterations, _) = el.solve(&mut fft)?;
+                el.commit();
+                if k >= case.warm_up {
+                    seconds += t0.elapsed().as_secs_f64();
+                    cg += iterations;
+                    newton += el.newton_residuals.len().saturating_sub(1) as u64;
+                }
+            }
+            Ok((seconds, cg, newton))
+        };
+        // On the threads the backend would give this grid.
+        let pool = crate::backend::cpu::thread_pool(problem.grid.len());
+        let (seconds, cg, newton) = pool.install(|| replay(&problem))?;
+        let mut linear = problem.clone();
+        if let Some(m) = linear.mechanics.as_mut() {
+            m.mixing = crate::config::Mixing::Voigt;
+            for mat in &mut m.materials {
+                mat.plastic = None;
+            }
+        }
+        let (linear_seconds, linear_cg, _) = pool.install(|| replay(&linear))?;
+        let per = |v: f64| v / case.steps as f64;
+        rows.push(MechanicsMeasurement {
+            label: case.label,
+            nonlinear_ms: per(seconds * 1e3),
+            cg: per(cg as f64),
+            newton: per(newton as f64),
+            linear_ms: per(linear_seconds * 1e3),
+            linear_cg: per(linear_cg as f64),
+        });
+    }
+    Ok(rows)
+}
+
+/// The mechanics measurements as a Markdown table.
+pub fn mechanics_table(rows: &[MechanicsMeasurement]) -> String {
+    let mut s = format!(
+        "| cell (stress coupled, Sn flowing at 0.15 GPa, dt = {MECHANICS_DT_S} s) | nonlinear solve (ms/step) | Newton/step | CG/Newton | ms/Newton | linear solve (ms/step) | CG/step, linear | nonlinear / linear |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        s += &format!(
+            "| {} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} |\n",
+            r.label,
+            r.nonlinear_ms,
+            r.newton,
+            r.cg / r.newton.max(1e-9),
+            r.nonlinear_ms / r.newton.max(1e-9),
+            r.linear_ms,
+            r.linear_cg,
+            r.nonlinear_ms / r.linear_ms
+        );
+    }
+    s
+}

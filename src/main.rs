@@ -90,6 +90,10 @@ enum Command {
         /// beside the recorded figures of commit 3ff9fbd's step (no peers needed).
         #[arg(long)]
         multi: bool,
+        /// Only the mechanics of the coupled step: the nonlinear elastic solve (Sn flowing,
+        /// Voigt and laminate voxels) beside a linear solve on the same states.
+        #[arg(long)]
+        mechanics: bool,
     },
 }
 
@@ -105,6 +109,20 @@ fn bench_multi(quick: bool) -> swellfield::Result<String> {
         bench::MULTI_CONFIG
     );
     Ok(bench::multi_table(&bench::run_multi(cases)?))
+}
+
+/// `bench`'s mechanics table (the 64² cases only with `quick`).
+fn bench_mechanics(quick: bool) -> swellfield::Result<String> {
+    let cases = if quick {
+        &bench::MECHANICS_CASES[..2]
+    } else {
+        &bench::MECHANICS_CASES[..]
+    };
+    eprintln!(
+        "timing the coupled step's mechanics: the nonlinear elastic solve beside a linear one ({})...",
+        bench::MULTI_CONFIG
+    );
+    Ok(bench::mechanics_table(&bench::run_mechanics(cases)?))
 }
 
 fn main() -> ExitCode {
@@ -224,6 +242,11 @@ fn run(cli: Cli) -> swellfield::Result<()> {
         Command::Bench {
             quick, multi: true, ..
         } => print!("{}", bench_multi(quick)?),
+        Command::Bench {
+            quick,
+            mechanics: true,
+            ..
+        } => print!("{}", bench_mechanics(quick)?),
         Command::Bench { peers, quick, .. } => {
             let cases = if quick {
                 &bench::CH_CASES[..1]
@@ -248,6 +271,8 @@ fn run(cli: Cli) -> swellfield::Result<()> {
             print!("{}", bench::full_table(&bench::run_full(&peers, full)?));
             println!();
             print!("{}", bench_multi(quick)?);
+            println!();
+            print!("{}", bench_mechanics(quick)?);
         }
     }
     Ok(())

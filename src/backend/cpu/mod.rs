@@ -60,6 +60,19 @@ pub struct CpuBackend {
 /// Grids smaller than this run on one thread.
 const PARALLEL_VOXELS: usize = 1 << 15;
 
+/// The threads a CPU computation on `n` voxels runs on: one on small grids, where waking
+/// threads costs more than the work they share.
+pub fn thread_pool(n: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(if n < PARALLEL_VOXELS {
+            1
+        } else {
+            rayon::current_num_threads()
+        })
+        .build()
+        .expect("a rayon thread pool")
+}
+
 impl CpuBackend {
     pub fn new(problem: &Problem) -> Self {
         let fft = Fft::new(problem.grid.n);
@@ -97,16 +110,7 @@ impl CpuBackend {
                 .faces
                 .as_ref()
                 .map(|f| ConvexSplit::new(&problem.grid, &problem.chemistry, f)),
-            pool: std::sync::Arc::new(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(if n < PARALLEL_VOXELS {
-                        1
-                    } else {
-                        rayon::current_num_threads()
-                    })
-                    .build()
-                    .expect("a rayon thread pool"),
-            ),
+            pool: std::sync::Arc::new(thread_pool(n)),
         }
     }
 
