@@ -27,7 +27,7 @@ use super::fft::{Fft, Spectrum};
 use crate::config::SolverKind;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::laminate::{Layering, Split};
+use crate::laminate::{self, Layering, Split};
 use crate::plasticity::{History, J2, Tangent, Voigt};
 use crate::problem::{Mechanics, Problem};
 
@@ -64,6 +64,8 @@ pub struct Elasticity {
     /// Per voxel where solid meets electrolyte under `mechanics.mixing = "laminate"`, how its
     /// parts are layered (laminate.rs); empty under Voigt mixing.
     layering: Vec<Option<Layering>>,
+    /// The electrolyte's Lamé constants (λ, μ): a laminate voxel's second part.
+    electrolyte: (f64, f64),
     /// The state of the nonlinear solve: where some material flows (J2) or some voxel is a
     /// laminate.
     nonlinear: Option<Nonlinear>,
@@ -129,6 +131,9 @@ impl Elasticity {
             q: zeros(n),
             spectra: std::array::from_fn(|_| vec![Complex64::default(); sp.len()]),
             layering: layerings(problem, mechanics, &micro.phi),
+            electrolyte: mechanics.electrolyte.map_or((0.0, 0.0), |e| {
+                (mechanics.materials[e].lambda0, mechanics.materials[e].mu0)
+            }),
             nonlinear: None,
             last_iterations: 0,
             last_residual: 0.0,
@@ -185,12 +190,12 @@ impl Elasticity {
             *loc = l;
         });
         if let Some(pl) = self.nonlinear.as_mut() {
-            let (local, layering) = (&self.local, &self.layering);
+            let (local, layering, moduli) = (&self.local, &self.layering, self.electrolyte);
             let electrolyte = self.mechanics.electrolyte;
             pl.material.par_iter_mut().enumerate().for_each(|(i, m)| {
                 // A laminate voxel's solid part flows with its own moduli.
                 let l = match layering.get(i).copied().flatten() {
-                    Some(lay) => solid_part(&local[i], &lay),
+                    Some(lay) => solid_part(&local[i], &lay, moduli),
                     None => local[i],
                 };
                 *m = voxel_j2(mats, phi, electrolyte, i, c[i].clamp(0.0, 1.0), &l);
@@ -267,14 +272,14 @@ impl Elasticity {
             .get(i)
             .copied()
             .flatten()
-            .map_or(1.0, |l| l.solid)
+            .map_or(1.0, |l| l.first)
     }
 
     /// The moduli, eigenstrain and their c-derivatives that the solid of voxel i sees: a
     /// laminate voxel's solid part per its own volume, else the voxel's own.
     pub fn solid_local(&self, i: usize) -> Local {
         match self.layering.get(i).copied().flatten() {
-            Some(lay) => solid_part(&self.local[i], &lay),
+            Some(lay) => solid_part(&self.local[i], &lay, self.electrolyte),
             None => self.local[i],
         }
     }
@@ -283,7 +288,7 @@ impl Elasticity {
     /// voxel's.
     pub fn solid_stress_at(&self, i: usize) -> Voigt {
         self.split_at(i)
-            .map_or_else(|| self.stress_at(i), |(sp, _)| sp.solid_stress)
+            .map_or_else(|| self.stress_at(i), |(sp, _)| sp.first.stress)
     }
 
     /// The elastic strain of the solid of voxel i: a laminate voxel's solid part's
@@ -291,9 +296,9 @@ impl Elasticity {
     pub fn solid_elastic_strain_at(&self, i: usize) -> Voigt {
         match self.split_at(i) {
             Some((sp, lay)) => {
-                let eigen = solid_part(&self.local[i], &lay).eigen;
+                let eigen = solid_part(&self.local[i], &lay, self.electrolyte).eigen;
                 let p = self.plastic_strain_at(i);
-                std::array::from_fn(|k| sp.solid_strain[k] - eigen[k] - p[k])
+                std::array::from_fn(|k| sp.first.strain[k] - eigen[k] - p[k])
             }
             None => self.elastic_strain_at(i),
         }
@@ -307,8 +312,7 @@ impl Elasticity {
             + self.hardening_energy_at(i);
         match self.split_at(i) {
             Some((sp, lay)) => {
-                lay.solid * solid
-                    + (1.0 - lay.solid) * half(sp.electrolyte_stress, sp.electrolyte_strain)
+                lay.first * solid + (1.0 - lay.first) * half(sp.second.stress, sp.second.strain)
             }
             None => solid,
         }
@@ -393,7 +397,7 @@ impl Elasticity {
                     let v: [f64; 6] = std::array::from_fn(|k| p[k][i]);
                     let s = match tangent {
                         Some((t, split)) => match (&split[i], layering.get(i).copied().flatten()) {
-                            (Some(sp), Some(lay)) => sp.apply(&lay, v),
+                            (Some(sp), Some(_)) => laminate::apply(&sp.tangent, v),
                             _ => t[i].apply(v),
                         },
                         None => hooke(local[i].lambda, local[i].mu, v),
@@ -550,6 +554,7 @@ impl Elasticity {
     /// stress, tangent and trial history into the plastic state (elastic voxels: Hooke).
     fn return_map(&mut self) {
         let (local, strain, layering) = (&self.local, &self.strain, &self.layering);
+        let (le, me) = self.electrolyte;
         let pl = self.nonlinear.as_mut().expect("a nonlinear solve");
         let committed = &pl.committed;
         let material = &pl.material;
@@ -566,19 +571,20 @@ impl Elasticity {
                     (*stress, *tangent, *history) = constitutive(material[i], l, e, &committed[i]);
                     return;
                 };
-                // The solid part's law at its own strain ε_s, its own eigenstrain undiluted.
-                let solid = solid_part(&local[i], &lay);
+                // The solid part's law at its own strain ε_s, its own eigenstrain undiluted;
+                // the electrolyte's, Hooke's.
+                let solid = solid_part(&local[i], &lay, (le, me));
                 let law = |es: Voigt| {
                     let e: Voigt = std::array::from_fn(|k| es[k] - solid.eigen[k]);
                     let (s, t, _) = constitutive(material[i], &solid, e, &committed[i]);
-                    (s, t)
+                    (s, laminate::stiffness(|v| t.apply(v)))
                 };
+                let soft = |e: Voigt| (hooke(le, me, e), laminate::stiffness(|v| hooke(le, me, v)));
                 let guess = split.as_ref().map_or([0.0; 3], |s| s.jump);
-                let sp = lay.split(total, guess, law);
-                let e: Voigt = std::array::from_fn(|k| sp.solid_strain[k] - solid.eigen[k]);
-                *history = constitutive(material[i], &solid, e, &committed[i]).2;
-                *stress = sp.stress;
-                *tangent = sp.solid_tangent;
+                let sp = lay.split(total, guess, law, soft);
+                let e: Voigt = std::array::from_fn(|k| sp.first.strain[k] - solid.eigen[k]);
+                let (_, t, h) = constitutive(material[i], &solid, e, &committed[i]);
+                (*stress, *tangent, *history) = (sp.stress, t, h);
                 match split {
                     Some(b) => **b = sp,
                     None => *split = Some(Box::new(sp)),
@@ -940,11 +946,11 @@ fn constitutive(j2: Option<J2>, l: &Local, e: Voigt, old: &History) -> (Voigt, T
 /// A laminate voxel's solid part per unit of its own volume: the voxel's moduli less the
 /// electrolyte's share, its eigenstrain and their c-derivatives (the electrolyte has neither)
 /// over φ_s.
-fn solid_part(l: &Local, lay: &Layering) -> Local {
-    let (fs, fe) = (lay.solid, 1.0 - lay.solid);
+fn solid_part(l: &Local, lay: &Layering, electrolyte: (f64, f64)) -> Local {
+    let (fs, fe) = (lay.first, 1.0 - lay.first);
     Local {
-        lambda: (l.lambda - fe * lay.electrolyte.0) / fs,
-        mu: (l.mu - fe * lay.electrolyte.1) / fs,
+        lambda: (l.lambda - fe * electrolyte.0) / fs,
+        mu: (l.mu - fe * electrolyte.1) / fs,
         dlambda: l.dlambda / fs,
         dmu: l.dmu / fs,
         eigen: l.eigen.map(|v| v / fs),
@@ -965,7 +971,6 @@ fn layerings(problem: &Problem, mechanics: &Mechanics, phi: &[Vec<f64>]) -> Vec<
     let grid = &problem.grid;
     let [nx, ny, nz] = grid.n;
     let pe = &phi[e];
-    let mat = &mechanics.materials[e];
     (0..grid.len())
         .into_par_iter()
         .map(|i| {
@@ -993,9 +998,8 @@ fn layerings(problem: &Problem, mechanics: &Mechanics, phi: &[Vec<f64>]) -> Vec<
             ];
             let size = g.iter().map(|v| v * v).sum::<f64>().sqrt();
             (size > 0.0).then(|| Layering {
-                solid: 1.0 - f,
+                first: 1.0 - f,
                 normal: g.map(|v| v / size),
-                electrolyte: (mat.lambda0, mat.mu0),
             })
         })
         .collect()
