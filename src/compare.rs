@@ -562,7 +562,7 @@ fn write_outputs(
     };
     write_file(
         &out.join("summary.md"),
-        &summary_markdown(loaded, problems, runs, &materials, &comparison),
+        &summary_markdown(loaded, problems, runs, &materials, &flowing, &comparison),
     )?;
     write_plots(runs, &materials, out)?;
     write_maps(problems, runs, out)?;
@@ -635,6 +635,7 @@ fn summary_markdown(
     problems: &[Problem; 2],
     runs: &[RunSeries; 2],
     materials: &[String],
+    flowing: &[String],
     cmp: &Comparison,
 ) -> String {
     let mut s = String::new();
@@ -707,7 +708,7 @@ fn summary_markdown(
     } else {
         "eV"
     };
-    for m in flowing_materials(problems, materials) {
+    for m in flowing {
         let alpha = [0, 1].map(|r| runs[r].peak(&format!("max_plastic_strain_{m}")));
         row(
             &mut s,

@@ -12,15 +12,10 @@
 //! Backend-neutral pointwise physics, like `plasticity`. Tensors in the elastic solver's Voigt
 //! order (xx yy zz yz xz xy), tensor shear components.
 
-use crate::plasticity::Voigt;
+use crate::plasticity::{PAIRS, VOIGT, Voigt};
 
 pub type Vec3 = [f64; 3];
 pub type Mat3 = [[f64; 3]; 3];
-
-/// Voigt index → tensor indices (i, j).
-const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
-/// Voigt index of tensor component (i, j).
-const VOIGT: [[usize; 3]; 3] = [[0, 5, 4], [5, 1, 3], [4, 3, 2]];
 
 /// Newton iterations of the traction balance before the last one is taken as it is (an elastic
 /// solid part balances in one; a flowing one in a few, a flowing sliver in tens).
@@ -242,13 +237,8 @@ fn size(v: Vec3) -> f64 {
 )]
 mod tests {
     use super::*;
+    use crate::backend::cpu::elasticity::hooke;
     use crate::plasticity::{History, J2, contract};
-
-    /// Isotropic Hooke's law on tensor Voigt components.
-    fn hooke(lambda: f64, mu: f64, e: Voigt) -> Voigt {
-        let tr = e[0] + e[1] + e[2];
-        std::array::from_fn(|k| if k < 3 { lambda * tr } else { 0.0 } + 2.0 * mu * e[k])
-    }
 
     fn elastic(lambda: f64, mu: f64, eigen: Voigt) -> impl Fn(Voigt) -> (Voigt, Stiffness) + Copy {
         move |e: Voigt| {

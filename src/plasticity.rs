@@ -14,6 +14,11 @@
 /// Voigt components.
 pub type Voigt = [f64; 6];
 
+/// Voigt index → tensor indices (i, j).
+pub const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
+/// Voigt index of tensor component (i, j).
+pub const VOIGT: [[usize; 3]; 3] = [[0, 5, 4], [5, 1, 3], [4, 3, 2]];
+
 /// `a : b`, the shear components counted twice.
 #[inline]
 pub fn contract(a: Voigt, b: Voigt) -> f64 {

@@ -29,12 +29,11 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::laminate::{self, Layering, Split};
 use crate::plasticity::{History, J2, Tangent, Voigt};
+pub use crate::plasticity::{PAIRS, VOIGT};
 use crate::problem::{Mechanics, Problem};
 
 /// Frobenius weights of the Voigt components.
 pub const WEIGHT: [f64; 6] = [1.0, 1.0, 1.0, 2.0, 2.0, 2.0];
-/// Voigt index of tensor component (i, j).
-pub const VOIGT: [[usize; 3]; 3] = [[0, 5, 4], [5, 1, 3], [4, 3, 2]];
 
 /// Six component fields.
 pub type Tensor = [Vec<f64>; 6];
@@ -194,10 +193,7 @@ impl Elasticity {
             let electrolyte = self.mechanics.electrolyte;
             pl.material.par_iter_mut().enumerate().for_each(|(i, m)| {
                 // A laminate voxel's solid part flows with its own moduli.
-                let l = match layering.get(i).copied().flatten() {
-                    Some(lay) => solid_part(&local[i], &lay, moduli),
-                    None => local[i],
-                };
+                let l = solid_of(&local[i], layering_at(layering, i), moduli);
                 *m = voxel_j2(mats, phi, electrolyte, i, c[i].clamp(0.0, 1.0), &l);
             });
         }
@@ -260,7 +256,7 @@ impl Elasticity {
 
     /// Voxel i's split between solid and electrolyte, where it is a laminate.
     fn split_at(&self, i: usize) -> Option<(&Split, Layering)> {
-        let lay = self.layering.get(i).copied().flatten()?;
+        let lay = layering_at(&self.layering, i)?;
         let sp = self.nonlinear.as_ref()?.split[i].as_deref()?;
         Some((sp, lay))
     }
@@ -268,20 +264,17 @@ impl Elasticity {
     /// The solid part's volume fraction of voxel i where it is a laminate, else 1 (the whole
     /// voxel carries the solid's stress).
     pub fn solid_fraction(&self, i: usize) -> f64 {
-        self.layering
-            .get(i)
-            .copied()
-            .flatten()
-            .map_or(1.0, |l| l.first)
+        layering_at(&self.layering, i).map_or(1.0, |l| l.first)
     }
 
     /// The moduli, eigenstrain and their c-derivatives that the solid of voxel i sees: a
     /// laminate voxel's solid part per its own volume, else the voxel's own.
     pub fn solid_local(&self, i: usize) -> Local {
-        match self.layering.get(i).copied().flatten() {
-            Some(lay) => solid_part(&self.local[i], &lay, self.electrolyte),
-            None => self.local[i],
-        }
+        solid_of(
+            &self.local[i],
+            layering_at(&self.layering, i),
+            self.electrolyte,
+        )
     }
 
     /// The stress the solid of voxel i carries: a laminate voxel's solid part's, else the
@@ -295,8 +288,8 @@ impl Elasticity {
     /// `ε_s − ε*_s − ε_p`, else the voxel's `ε − ε* − ε_p`.
     pub fn solid_elastic_strain_at(&self, i: usize) -> Voigt {
         match self.split_at(i) {
-            Some((sp, lay)) => {
-                let eigen = solid_part(&self.local[i], &lay, self.electrolyte).eigen;
+            Some((sp, _)) => {
+                let eigen = self.solid_local(i).eigen;
                 let p = self.plastic_strain_at(i);
                 std::array::from_fn(|k| sp.first.strain[k] - eigen[k] - p[k])
             }
@@ -378,7 +371,7 @@ impl Elasticity {
     fn apply_with(&mut self, fft: &mut Fft, tangent: bool) {
         let mut out = std::mem::take(&mut self.q);
         {
-            let (local, p, layering) = (&self.local, &self.p, &self.layering);
+            let (local, p) = (&self.local, &self.p);
             let tangent = self
                 .nonlinear
                 .as_ref()
@@ -396,9 +389,10 @@ impl Elasticity {
                 .for_each(|(i, ((a0, a1), ((a2, a3), (a4, a5))))| {
                     let v: [f64; 6] = std::array::from_fn(|k| p[k][i]);
                     let s = match tangent {
-                        Some((t, split)) => match (&split[i], layering.get(i).copied().flatten()) {
-                            (Some(sp), Some(_)) => laminate::apply(&sp.tangent, v),
-                            _ => t[i].apply(v),
+                        // A laminate voxel applies its split's tangent.
+                        Some((t, split)) => match &split[i] {
+                            Some(sp) => laminate::apply(&sp.tangent, v),
+                            None => t[i].apply(v),
                         },
                         None => hooke(local[i].lambda, local[i].mu, v),
                     };
@@ -555,6 +549,7 @@ impl Elasticity {
     fn return_map(&mut self) {
         let (local, strain, layering) = (&self.local, &self.strain, &self.layering);
         let (le, me) = self.electrolyte;
+        let soft_tangent = laminate::stiffness(|v| hooke(le, me, v));
         let pl = self.nonlinear.as_mut().expect("a nonlinear solve");
         let committed = &pl.committed;
         let material = &pl.material;
@@ -565,7 +560,7 @@ impl Elasticity {
             .enumerate()
             .for_each(|(i, ((stress, (tangent, history)), split))| {
                 let total: Voigt = std::array::from_fn(|k| strain[k][i]);
-                let Some(lay) = layering.get(i).copied().flatten() else {
+                let Some(lay) = layering_at(layering, i) else {
                     let l = &local[i];
                     let e: Voigt = std::array::from_fn(|k| total[k] - l.eigen[k]);
                     (*stress, *tangent, *history) = constitutive(material[i], l, e, &committed[i]);
@@ -579,7 +574,7 @@ impl Elasticity {
                     let (s, t, _) = constitutive(material[i], &solid, e, &committed[i]);
                     (s, laminate::stiffness(|v| t.apply(v)))
                 };
-                let soft = |e: Voigt| (hooke(le, me, e), laminate::stiffness(|v| hooke(le, me, v)));
+                let soft = |e: Voigt| (hooke(le, me, e), soft_tangent);
                 let guess = split.as_ref().map_or([0.0; 3], |s| s.jump);
                 let sp = lay.split(total, guess, law, soft);
                 let e: Voigt = std::array::from_fn(|k| sp.first.strain[k] - solid.eigen[k]);
@@ -629,7 +624,12 @@ impl Elasticity {
         self.newton_floored.clear();
         let mut norm = self.newton_residual(fft);
         let solved = self.strain.clone();
-        if let Some(predicted) = self.predicted_strain() {
+        let trace: Vec<f64> = self
+            .local
+            .par_iter()
+            .map(|l| l.eigen[0] + l.eigen[1] + l.eigen[2])
+            .collect();
+        if let Some(predicted) = self.predicted_strain(&trace) {
             // Kept only where it starts Newton closer to equilibrium than the last state does.
             let last = std::mem::replace(&mut self.strain, predicted);
             let from_prediction = self.newton_residual(fft);
@@ -640,11 +640,6 @@ impl Elasticity {
                 norm = self.newton_residual(fft);
             }
         }
-        let trace: Vec<f64> = self
-            .local
-            .par_iter()
-            .map(|l| l.eigen[0] + l.eigen[1] + l.eigen[2])
-            .collect();
         let nl = self.nonlinear.as_mut().expect("a nonlinear solve");
         let last_trace = std::mem::replace(&mut nl.trace, trace);
         if !last_trace.is_empty() {
@@ -701,19 +696,15 @@ impl Elasticity {
 
     /// The start of the next nonlinear solve extrapolated from the last two solved states,
     /// `ε + θ (ε − ε_before)`: θ fits the change of tr ε* since the last state to its change
-    /// over the step before (least squares over the voxels, within [0, 4]). `None` before two
-    /// states are solved, or where ε* has not moved.
-    fn predicted_strain(&self) -> Option<Tensor> {
+    /// over the step before (least squares over the voxels, within [0, 4]), `trace` the present
+    /// tr ε*. `None` before two states are solved, or where ε* has not moved.
+    fn predicted_strain(&self, trace: &[f64]) -> Option<Tensor> {
         let nl = self.nonlinear.as_ref()?;
         let (before, trace_before) = nl.before.as_ref()?;
-        let (num, den) = self
-            .local
+        let (num, den) = trace
             .par_iter()
             .zip(nl.trace.par_iter().zip(trace_before.par_iter()))
-            .map(|(l, (t1, t0))| {
-                let now = l.eigen[0] + l.eigen[1] + l.eigen[2];
-                ((now - t1) * (t1 - t0), (t1 - t0) * (t1 - t0))
-            })
+            .map(|(now, (t1, t0))| ((now - t1) * (t1 - t0), (t1 - t0) * (t1 - t0)))
             .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         if !(den > 0.0 && num > 0.0) {
             return None;
@@ -943,6 +934,19 @@ fn constitutive(j2: Option<J2>, l: &Local, e: Voigt, old: &History) -> (Voigt, T
     }
 }
 
+/// Voxel i's layering, where it is a laminate voxel.
+#[inline]
+fn layering_at(layering: &[Option<Layering>], i: usize) -> Option<Layering> {
+    layering.get(i).copied().flatten()
+}
+
+/// What the solid of a voxel sees: a laminate voxel's solid part (`solid_part`), else the
+/// voxel itself.
+#[inline]
+fn solid_of(l: &Local, layering: Option<Layering>, electrolyte: (f64, f64)) -> Local {
+    layering.map_or(*l, |lay| solid_part(l, &lay, electrolyte))
+}
+
 /// A laminate voxel's solid part per unit of its own volume: the voxel's moduli less the
 /// electrolyte's share, its eigenstrain and their c-derivatives (the electrolyte has neither)
 /// over φ_s.
@@ -1004,9 +1008,6 @@ fn layerings(problem: &Problem, mechanics: &Mechanics, phi: &[Vec<f64>]) -> Vec<
         })
         .collect()
 }
-
-/// Voigt index → (i, j).
-pub const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
 
 /// Isotropic Hooke's law on tensor Voigt components.
 #[inline]
