@@ -105,9 +105,10 @@ impl Features {
                 b += 5.0 * F64 + 16.0 * F64 + 6.0 * F64 + 9.0 * F64 + 6.0 * F64;
             }
             if self.laminate {
-                // The layering and a split per voxel, as if every voxel held both solid and
-                // electrolyte (an upper bound: only the interface band does).
-                b += 7.0 * F64 + F64 + 51.0 * F64;
+                // The layering (fraction and normal) and a boxed split per voxel (jump, both
+                // parts' strain and stress, the stress and a 6×6 tangent), as if every voxel held
+                // both solid and electrolyte (an upper bound: only the interface band does).
+                b += 5.0 * F64 + F64 + 69.0 * F64;
             }
         }
         if self.finite_volumes {
